@@ -1,0 +1,173 @@
+"""Vigie's settings, read from the environment in this one module only.
+
+Every variable is listed in ``VARIABLES`` with its default and meaning; the README's
+configuration table and each CLI ``--help`` are generated from the same entries, so they cannot
+drift apart. Kafka and Redis use the conventional unprefixed names (``KAFKA_BOOTSTRAP_SERVERS``,
+``REDIS_URL``); everything else is prefixed ``VIGIE_``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from streams.errors import ConfigurationError
+
+_N = TypeVar("_N", int, float)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: its name, default (as text) and what it controls."""
+
+    name: str
+    default: str
+    help: str
+
+
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092", "Kafka bootstrap servers."),
+        Variable(
+            "REDIS_URL",
+            "redis://127.0.0.1:16379/0",
+            "Redis URL. Unset, `make` starts a project-local redis-server on port 16379.",
+        ),
+        Variable("VIGIE_TOPIC_PREFIX", "vigie.", "Prefix of every Kafka topic name."),
+        Variable("VIGIE_PARTITIONS", "4", "Partitions of the topics Vigie creates."),
+        Variable("VIGIE_REPLICATION", "1", "Replication factor of the topics Vigie creates."),
+        Variable("VIGIE_APP_ID", "vigie", "Faust application id (the consumer group)."),
+        Variable("VIGIE_REDIS_PREFIX", "vigie", "Prefix of every Redis key."),
+        Variable("VIGIE_BATCH_SIZE", "500", "Events per processing batch (Faust stream.take)."),
+        Variable(
+            "VIGIE_BATCH_WITHIN_S", "0.2", "Longest wait, in seconds, to fill a processing batch."
+        ),
+        Variable("VIGIE_ALERT_STREAM_MAXLEN", "100000", "Approximate length cap of alert streams."),
+        Variable(
+            "VIGIE_STATE_TTL_S", "2592000", "TTL, in seconds, of latest-state hashes (30 days)."
+        ),
+        Variable(
+            "VIGIE_DEDUP_TTL_S",
+            "7776000",
+            "How long, in seconds, an alert id is remembered to refuse duplicates (90 days).",
+        ),
+        Variable(
+            "VIGIE_SALARY_ALERT_RATIO",
+            "0.8",
+            "An offer paying less than this share of the local median raises an alert.",
+        ),
+        Variable(
+            "VIGIE_BASELINE_MIN_COUNT",
+            "5",
+            "Offers a local baseline needs before its median is trusted for alerts.",
+        ),
+        Variable(
+            "VIGIE_SNAPSHOT_INTERVAL_S",
+            "30",
+            "Seconds between model snapshots while a model keeps learning.",
+        ),
+        Variable("VIGIE_DATA_DIR", "", "Folder of vendored reference data (default: ./data)."),
+        Variable("VIGIE_WEB_PORT", "6066", "Port of the Faust web server (0 disables it)."),
+        Variable("VIGIE_LOG_LEVEL", "INFO", "Log level of the worker and the CLI."),
+    )
+}
+
+
+def _mask_url(url: str) -> str:
+    """Hide the password of a URL so settings can be printed and logged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Immutable settings of one Vigie process. Build with :func:`load_settings`."""
+
+    kafka_bootstrap_servers: str
+    redis_url: str = field(repr=False)
+    topic_prefix: str
+    partitions: int
+    replication: int
+    app_id: str
+    redis_prefix: str
+    batch_size: int
+    batch_within_s: float
+    alert_stream_maxlen: int
+    state_ttl_s: int
+    dedup_ttl_s: int
+    salary_alert_ratio: float
+    baseline_min_count: int
+    snapshot_interval_s: float
+    data_dir: Path
+    web_port: int
+    log_level: str
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "redis_url"
+        )
+        return f"Settings({shown}, redis_url={_mask_url(self.redis_url)!r})"
+
+    def topic(self, name: str) -> str:
+        """Full Kafka topic name for a short name such as ``offers``."""
+        return f"{self.topic_prefix}{name}"
+
+    def key(self, *parts: str) -> str:
+        """Full Redis key for ``parts``, e.g. ``key("alerts", "all")`` -> ``vigie:alerts:all``."""
+        return ":".join((self.redis_prefix, *parts))
+
+
+def _get(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name)
+    return VARIABLES[name].default if value is None or value == "" else value
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[_N]) -> _N:
+    raw = _get(env, name)
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from ``env`` (default: ``os.environ``); ``overrides`` win over both."""
+    env = os.environ if env is None else env
+    data_dir = _get(env, "VIGIE_DATA_DIR")
+    values: dict[str, object] = {
+        "kafka_bootstrap_servers": _get(env, "KAFKA_BOOTSTRAP_SERVERS"),
+        "redis_url": _get(env, "REDIS_URL"),
+        "topic_prefix": _get(env, "VIGIE_TOPIC_PREFIX"),
+        "partitions": _number(env, "VIGIE_PARTITIONS", int),
+        "replication": _number(env, "VIGIE_REPLICATION", int),
+        "app_id": _get(env, "VIGIE_APP_ID"),
+        "redis_prefix": _get(env, "VIGIE_REDIS_PREFIX"),
+        "batch_size": _number(env, "VIGIE_BATCH_SIZE", int),
+        "batch_within_s": _number(env, "VIGIE_BATCH_WITHIN_S", float),
+        "alert_stream_maxlen": _number(env, "VIGIE_ALERT_STREAM_MAXLEN", int),
+        "state_ttl_s": _number(env, "VIGIE_STATE_TTL_S", int),
+        "dedup_ttl_s": _number(env, "VIGIE_DEDUP_TTL_S", int),
+        "salary_alert_ratio": _number(env, "VIGIE_SALARY_ALERT_RATIO", float),
+        "baseline_min_count": _number(env, "VIGIE_BASELINE_MIN_COUNT", int),
+        "snapshot_interval_s": _number(env, "VIGIE_SNAPSHOT_INTERVAL_S", float),
+        "data_dir": Path(data_dir) if data_dir else PROJECT_ROOT / "data",
+        "web_port": _number(env, "VIGIE_WEB_PORT", int),
+        "log_level": _get(env, "VIGIE_LOG_LEVEL").upper(),
+    }
+    values.update(overrides)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.partitions < 1 or settings.batch_size < 1:
+        raise ConfigurationError("VIGIE_PARTITIONS and VIGIE_BATCH_SIZE must be at least 1")
+    if not 0 < settings.salary_alert_ratio < 1:
+        raise ConfigurationError("VIGIE_SALARY_ALERT_RATIO must be between 0 and 1")
+    return settings
