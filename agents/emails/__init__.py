@@ -1,0 +1,1 @@
+"""Email triage. For now: validation and a body-free receipt per email."""

@@ -1,0 +1,1 @@
+"""Advisers' feedback. For now: the latest verdict per target."""

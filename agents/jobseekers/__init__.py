@@ -1,0 +1,1 @@
+"""Job-seeker diagnostics. For now: the latest profile state per job seeker."""

@@ -1,0 +1,113 @@
+"""Writes alerts (Avro ``Alert``) and dead letters to Kafka with one idempotent producer.
+
+Dead letters keep the input's original key and bytes untouched; the reason travels in headers
+(``vigie.dlq.*``), so an operator can fix the cause and re-publish the very same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+from confluent_kafka import Producer
+
+from schemas.codec import Codec
+from sinks.outputs import Alert, DeadLetter
+from streams.errors import ServiceUnavailableError
+from streams.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DLQ_HEADER_PREFIX = "vigie.dlq."
+
+
+def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
+    """Headers that say where a dead letter came from and why it failed."""
+    fields = {
+        "topic": dl.source.topic,
+        "partition": str(dl.source.partition),
+        "offset": str(dl.source.offset),
+        "timestamp_ms": str(dl.source.timestamp_ms),
+        "error_type": dl.error_type,
+        "error_message": dl.error_message[:1000],
+        "worker": socket.gethostname(),
+    }
+    return [(DLQ_HEADER_PREFIX + k, v.encode()) for k, v in fields.items()]
+
+
+class KafkaSink:
+    """Producer for the alerts and dead-letter topics; :meth:`flush` waits for every ack."""
+
+    def __init__(self, settings: Settings, codec: Codec, *, flush_timeout_s: float = 30.0) -> None:
+        self.alerts_topic = settings.topic("alerts")
+        self.deadletter_topic = settings.topic("deadletter")
+        self.codec = codec
+        self.flush_timeout_s = flush_timeout_s
+        self._errors: list[str] = []
+        self._producer = Producer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "compression.type": "lz4",
+                "message.max.bytes": 16_000_000,
+            }
+        )
+
+    def _on_delivery(self, err: Any, _msg: Any) -> None:
+        if err is not None:
+            self._errors.append(str(err))
+
+    def send_alerts(self, alerts: Iterable[Alert]) -> int:
+        """Queue alerts keyed by their id; returns how many were queued."""
+        n = 0
+        for alert in alerts:
+            self._producer.produce(
+                self.alerts_topic,
+                key=str(alert["alert_id"]).encode(),
+                value=self.codec.encode("Alert", alert),
+                on_delivery=self._on_delivery,
+            )
+            n += 1
+            self._producer.poll(0)
+        return n
+
+    def send_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> int:
+        """Queue dead letters with their original key and bytes; returns how many."""
+        n = 0
+        for dl in dead_letters:
+            logger.warning(
+                "dead letter topic=%s partition=%d offset=%d error_type=%s error=%s",
+                dl.source.topic, dl.source.partition, dl.source.offset, dl.error_type,
+                dl.error_message[:200],
+            )
+            self._producer.produce(
+                self.deadletter_topic,
+                key=dl.key,
+                value=dl.value,
+                headers=dead_letter_headers(dl),
+                on_delivery=self._on_delivery,
+            )
+            n += 1
+        return n
+
+    def flush(self) -> None:
+        """Block until the broker acknowledged everything queued; raise if delivery failed.
+
+        A slow broker is waited for (the producer keeps retrying by itself, idempotently);
+        only a failed delivery raises, since sending again could then duplicate.
+        """
+        remaining = self._producer.flush(self.flush_timeout_s)
+        while remaining and not self._errors:
+            logger.warning("kafka sink: %d message(s) still unacknowledged, waiting", remaining)
+            remaining = self._producer.flush(self.flush_timeout_s)
+        errors, self._errors = self._errors, []
+        if errors:
+            raise ServiceUnavailableError(f"kafka sink: delivery failed: {errors[:3]}")
+
+    def close(self) -> None:
+        """Flush what is left."""
+        self._producer.flush(self.flush_timeout_s)

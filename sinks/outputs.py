@@ -1,0 +1,70 @@
+"""What processing hands to the sinks: alerts, latest-state updates and dead letters.
+
+These are plain data; the processing functions build them, the sinks write them. An alert is a
+dict shaped like the Avro ``Alert`` record, so the Kafka sink can encode it as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+Alert = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where an input event came from: what makes an alert's id deterministic."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An input event that could not be processed, with its original bytes and the reason."""
+
+    source: SourceRef
+    key: bytes | None
+    value: bytes
+    error_type: str
+    error_message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateUpdate:
+    """Latest state of one entity (an offer's assessment...), written as a Redis hash."""
+
+    kind: str
+    entity_id: str
+    fields: dict[str, str]
+
+
+@dataclass(slots=True)
+class Outputs:
+    """Everything one batch produced."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    states: list[StateUpdate] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    processed: int = 0
+
+    def extend(self, other: Outputs) -> None:
+        """Append ``other``'s outputs to this one."""
+        self.alerts.extend(other.alerts)
+        self.states.extend(other.states)
+        self.dead_letters.extend(other.dead_letters)
+        self.processed += other.processed
+
+
+def alert_id(source: SourceRef, rule: str) -> str:
+    """Deterministic id of the alert ``rule`` raised on ``source``.
+
+    The same event judged by the same rule gives the same id on a restart, a rebalance or a
+    replay, which is what lets every sink refuse duplicates.
+    """
+    cause = f"{source.topic}|{source.partition}|{source.offset}|{rule}"
+    return hashlib.blake2b(cause.encode(), digest_size=12).hexdigest()

@@ -1,0 +1,68 @@
+"""The Faust application: one app, raw-bytes topics, agents found by autodiscovery.
+
+Values stay raw bytes through Faust: decoding is Vigie's own (Avro single-object encoding,
+``schemas.codec``), done in batches, so a bad record becomes a dead letter instead of a
+crashed agent. The app never imports ``agents``: ``autodiscover`` finds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+from faust.types import TP
+
+from streams.runtime import Runtime
+from streams.settings import load_settings
+from streams.topics import INPUT_TOPICS
+
+settings = load_settings()
+
+
+def _broker_url(bootstrap_servers: str) -> str:
+    return ";".join(f"kafka://{server.strip()}" for server in bootstrap_servers.split(","))
+
+
+app = faust.App(
+    settings.app_id,
+    broker=_broker_url(settings.kafka_bootstrap_servers),
+    autodiscover=["agents"],
+    origin="streams",
+    key_serializer="raw",
+    value_serializer="raw",
+    topic_partitions=settings.partitions,
+    topic_replication_factor=settings.replication,
+    consumer_auto_offset_reset="earliest",
+    broker_commit_interval=1.0,
+    producer_acks=-1,
+    web_enabled=settings.web_port > 0,
+    web_port=settings.web_port or 6066,
+    web_host="127.0.0.1",
+    store="memory://",
+)
+
+runtime = Runtime(settings)
+
+input_topics = {
+    name: app.topic(
+        settings.topic(name),
+        key_type=bytes,
+        value_type=bytes,
+        partitions=settings.partitions,
+    )
+    for name in INPUT_TOPICS
+}
+
+
+@app.on_partitions_assigned.connect
+async def _restore_models(app: faust.App, assigned: set[TP], **_: object) -> None:
+    """Bring the models up to date with the partitions this worker now owns."""
+    await runtime.ensure_started()
+    partitions = [(tp.topic, tp.partition) for tp in assigned]
+    await asyncio.get_running_loop().run_in_executor(None, runtime.restore, partitions)
+
+
+@app.on_before_shutdown.connect
+async def _save_models(app: faust.App, **_: object) -> None:
+    """Snapshot every model on a graceful stop, so the next worker resumes where this one was."""
+    await runtime.stop()

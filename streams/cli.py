@@ -1,0 +1,214 @@
+"""The ``vigie`` command: one entry point, one subcommand per job.
+
+Every option that mirrors a setting shows its environment variable and default in ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from streams.settings import VARIABLES, Settings, load_settings
+
+logger = logging.getLogger("vigie")
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _env_help(text: str, variable: str) -> str:
+    var = VARIABLES[variable]
+    return f"{text} (env {var.name}, default {var.default or 'see README'})"
+
+
+def _open_input(path: str) -> Sequence[bytes] | object:
+    return sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the Faust worker until stopped."""
+    from faust import Worker
+
+    from streams.app import app
+
+    worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    """Create (idempotently) or list Vigie's topics."""
+    from streams.admin import create_topics, describe_topics
+
+    if args.action == "create":
+        for line in create_topics(settings):
+            print(line)
+    else:
+        for line in describe_topics(settings):
+            print(line)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate and publish a JSON Lines file of one event type."""
+    from streams.publisher import Publisher
+
+    source = _open_input(args.file)
+    with Publisher(settings) as publisher:
+        report = publisher.publish_lines(args.event_type, source)  # type: ignore[arg-type]
+    for number, reason in report.rejected:
+        print(f"{args.file}:{number}: rejected: {reason}", file=sys.stderr)
+    print(f"published {report.sent} {args.event_type} record(s), rejected {len(report.rejected)}")
+    return 0 if report.ok else 1
+
+
+def cmd_import_offers(args: argparse.Namespace, settings: Settings) -> int:
+    """Map raw France Travail API offers to OfferPosted and publish them."""
+    from streams.importer import import_offers
+
+    report = import_offers(settings, Path(args.file), dry_run=args.dry_run)
+    for number, reason in report.rejected:
+        print(f"{args.file}:{number}: rejected: {reason}", file=sys.stderr)
+    verb = "mapped" if args.dry_run else "published"
+    print(f"{verb} {report.sent} offer(s), rejected {len(report.rejected)}")
+    return 0 if report.ok else 1
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """Publish simulated agency traffic."""
+    from streams.simulate import run_simulation
+
+    stats = run_simulation(
+        settings, seed=args.seed, events=args.events, rate=args.rate,
+        invalid_share=args.invalid_share,
+    )
+    print(stats)
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    """Follow an alert stream in Redis."""
+    from sinks.alert_reader import AlertReader
+
+    reader = AlertReader(settings)
+    audience = (("adviser", args.adviser) if args.adviser else ("agency", args.agency)
+                if args.agency else ("area", args.area) if args.area else None)
+    for alert in reader.follow(audience, from_start=args.from_start, count=args.count,
+                               idle_timeout_s=args.idle_timeout):
+        print(reader.format(alert), flush=True)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    """List the models kept in the model store and their versions."""
+    from streams.modelstore import KafkaModelStore
+
+    store = KafkaModelStore(settings)
+    names = store.names()
+    if not names:
+        print("no model snapshot yet")
+    for name in names:
+        versions = store.versions(name)
+        latest = versions[-1]
+        print(f"{name}: {len(versions)} version(s), latest v{latest.version} "
+              f"saved {latest.created_at:%Y-%m-%d %H:%M:%S}Z ({len(latest.payload)} bytes) "
+              f"{latest.metadata}")
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
+    """Check schema evolution, or list the schema versions kept."""
+    from schemas import compat
+
+    if args.action == "check":
+        return compat.main([])
+    for row in compat.schema_table():
+        print("  ".join(str(v) for v in row.values()))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Start a worker, feed it simulated traffic and print alerts as they land."""
+    from streams.demo import run_demo
+
+    return run_demo(settings, seed=args.seed, events=args.events, rate=args.rate,
+                    duration_s=args.duration)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vigie`` argument parser."""
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(prog="vigie", description=__doc__, formatter_class=fmt)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=func.__doc__, formatter_class=fmt)
+        p.set_defaults(func=func)
+        return p
+
+    add("worker", cmd_worker, "run the Faust worker")
+
+    p = add("topics", cmd_topics, "create or list Vigie's Kafka topics")
+    p.add_argument("action", choices=["create", "list"])
+
+    p = add("publish", cmd_publish, "validate and publish a JSON Lines file")
+    p.add_argument("event_type", help="OfferPosted, OfferClosed, JobSeekerProfileUpdated, "
+                   "JobSeekerExited, EmailReceived or AdviserFeedback")
+    p.add_argument("file", help="JSON Lines file, or - for standard input")
+
+    p = add("import-offers", cmd_import_offers, "import raw France Travail API offers")
+    p.add_argument("file", help="JSON Lines or JSON array of 'Offres d'emploi v2' records")
+    p.add_argument("--dry-run", action="store_true", help="map and validate, publish nothing")
+
+    p = add("simulate", cmd_simulate, "publish simulated agency traffic")
+    p.add_argument("--seed", type=int, default=42, help="random seed: same seed, same traffic")
+    p.add_argument("--events", type=int, default=10_000, help="number of events")
+    p.add_argument("--rate", type=float, default=0.0, help="events per second (0: unthrottled)")
+    p.add_argument("--invalid-share", type=float, default=0.0,
+                   help="share of deliberately invalid events (to exercise the dead-letter path)")
+
+    p = add("alerts", cmd_alerts, "follow alerts in Redis")
+    p.add_argument("action", choices=["tail"])
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--adviser", help="an adviser's portfolio stream")
+    who.add_argument("--agency", help="an agency's stream")
+    who.add_argument("--area", help="an area's employer-relations stream (département code)")
+    p.add_argument("--from-start", action="store_true", help="replay the stream from its start")
+    p.add_argument("--count", type=int, default=0, help="stop after this many alerts (0: never)")
+    p.add_argument("--idle-timeout", type=float, default=0.0,
+                   help="stop after this many seconds without an alert (0: never)")
+
+    p = add("models", cmd_models, "list models, versions and metadata")
+    p.add_argument("action", nargs="?", choices=["list"], default="list")
+
+    p = add("schemas", cmd_schemas, "check schema evolution or list schema versions")
+    p.add_argument("action", choices=["check", "list"])
+
+    p = add("demo", cmd_demo, "worker + simulated traffic + live alerts (what `make run` runs)")
+    p.add_argument("--seed", type=int, default=7, help="random seed of the traffic")
+    p.add_argument("--events", type=int, default=20_000, help="events to simulate")
+    p.add_argument("--rate", type=float, default=500.0, help="events per second")
+    p.add_argument("--duration", type=float, default=0.0,
+                   help="stop after this many seconds (0: when the traffic is done and drained)")
+    parser.epilog = "Settings: " + ", ".join(
+        _env_help(v.help, v.name) for v in VARIABLES.values()
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``vigie`` command."""
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    result: int = args.func(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""``vigie demo`` (what ``make run`` runs): a worker, simulated traffic, alerts as they land."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import redis
+
+from sinks.alert_reader import AlertReader
+from streams.settings import PROJECT_ROOT, Settings
+from streams.simulate import run_simulation
+
+IDLE_STOP_S = 20.0
+
+
+def _banner(settings: Settings, log_path: Path) -> str:
+    return "\n".join((
+        "Vigie demo: a worker consumes simulated agency traffic; alerts print below as they land.",
+        f"  Kafka {settings.kafka_bootstrap_servers}: input topics {settings.topic('offers')}, "
+        f"{settings.topic('jobseekers')}, {settings.topic('emails')}, {settings.topic('feedback')}",
+        f"  alerts topic {settings.topic('alerts')}, dead letters {settings.topic('deadletter')}, "
+        f"models {settings.topic('model-snapshots')}",
+        f"  Redis: streams {settings.key('alerts', 'all')} and {settings.key('alerts', 'area', '<dép>')}, "
+        f"hashes {settings.key('offer', '<offer id>')}, counters {settings.key('metrics', 'worker')}",
+        f"  worker log: {log_path}",
+        "  follow alerts yourself: .venv/bin/vigie alerts tail --area 75",
+        "",
+    ))
+
+
+def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "streams.cli", "worker"],
+        stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), cwd=PROJECT_ROOT,
+    )
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duration_s: float) -> int:
+    """Run the demo; returns the process exit code."""
+    log_path = PROJECT_ROOT / ".run" / "worker-demo.log"
+    print(_banner(settings, log_path), flush=True)
+    reader = AlertReader(settings)
+    key = reader.stream_key(None)
+    last = reader.client.xrevrange(key, count=1)
+    last_id = last[0][0] if last else "0"
+    worker = _start_worker(log_path)
+    result: dict[str, Any] = {}
+    feeder = threading.Thread(
+        target=lambda: result.update(stats=run_simulation(settings, seed=seed, events=events,
+                                                          rate=rate)),
+        daemon=True,
+    )
+    started = time.monotonic()
+    feeder.start()
+    shown, idle_since = 0, time.monotonic()
+    try:
+        while True:
+            reply = reader.client.xread({key: last_id}, count=50, block=1000)
+            for entry_id, fields in reply[0][1] if reply else []:
+                last_id = entry_id
+                shown += 1
+                print(reader.format(orjson.loads(fields["json"])), flush=True)
+                idle_since = time.monotonic()
+            if worker.poll() is not None:
+                print(f"worker exited with code {worker.returncode}; see {log_path}")
+                return 1
+            if duration_s and time.monotonic() - started > duration_s:
+                break
+            if not feeder.is_alive() and time.monotonic() - idle_since > IDLE_STOP_S:
+                break
+    except KeyboardInterrupt:
+        print("stopping...")
+    finally:
+        _stop_worker(worker)
+    _summary(reader.client, settings, shown, result.get("stats"))
+    return 0
+
+
+def _summary(client: redis.Redis, settings: Settings, shown: int, stats: Any) -> None:
+    counters = client.hgetall(settings.key("metrics", "worker"))
+    print(f"\ntraffic: {stats}")
+    print(f"alerts shown: {shown}; worker counters since Redis was created: {counters}")

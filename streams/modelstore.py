@@ -1,0 +1,287 @@
+"""One model store for every River model: versioned snapshots, kept durably on Kafka.
+
+Each snapshot is one message on the ``model-snapshots`` topic (one partition, kept forever):
+key = model name, value = the pickled model, headers = version, time and metadata. Kafka is
+already the durable, replicated log every worker can reach, so no other store is needed; the
+audit replay finds the version live at any past time from the same log.
+
+Security note: snapshots are pickles. Only Vigie's own workers may write to that topic (broker
+ACLs in production); a reader trusts what it loads from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle  # noqa: S403 - our own snapshots, see the module docstring
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+from streams.errors import ServiceUnavailableError
+from streams.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One saved version of a model."""
+
+    name: str
+    version: int
+    created_at: datetime
+    payload: bytes = field(repr=False)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def load(self) -> Any:
+        """Unpickle the model this snapshot holds."""
+        return pickle.loads(self.payload)  # noqa: S301 - see the module docstring
+
+
+class ModelStore(Protocol):
+    """Where models are saved and restored."""
+
+    def latest(self, name: str) -> Snapshot | None:
+        """The newest snapshot of ``name``, or None when it was never saved."""
+        ...
+
+    def at(self, name: str, when: datetime) -> Snapshot | None:
+        """The snapshot of ``name`` that was live at ``when``."""
+        ...
+
+    def versions(self, name: str) -> list[Snapshot]:
+        """Every snapshot of ``name``, oldest first."""
+        ...
+
+    def names(self) -> list[str]:
+        """Names of every model saved."""
+        ...
+
+    def save(self, name: str, model: Any, metadata: dict[str, Any] | None = None) -> Snapshot:
+        """Save ``model`` as the next version of ``name`` and return the new snapshot."""
+        ...
+
+
+class MemoryModelStore:
+    """A model store in memory, for unit tests and isolated replays."""
+
+    def __init__(self) -> None:
+        self._snapshots: dict[str, list[Snapshot]] = {}
+        self._lock = threading.Lock()
+
+    def latest(self, name: str) -> Snapshot | None:
+        versions = self._snapshots.get(name)
+        return versions[-1] if versions else None
+
+    def at(self, name: str, when: datetime) -> Snapshot | None:
+        live = [s for s in self._snapshots.get(name, []) if s.created_at <= when]
+        return live[-1] if live else None
+
+    def versions(self, name: str) -> list[Snapshot]:
+        return list(self._snapshots.get(name, []))
+
+    def names(self) -> list[str]:
+        return sorted(self._snapshots)
+
+    def save(self, name: str, model: Any, metadata: dict[str, Any] | None = None) -> Snapshot:
+        with self._lock:
+            return self._append(name, pickle.dumps(model, protocol=5), metadata or {})
+
+    def _append(self, name: str, payload: bytes, metadata: dict[str, Any]) -> Snapshot:
+        previous = self.latest(name)
+        snapshot = Snapshot(
+            name=name,
+            version=(previous.version + 1) if previous else 1,
+            created_at=datetime.now(UTC),
+            payload=payload,
+            metadata=metadata,
+        )
+        self._snapshots.setdefault(name, []).append(snapshot)
+        return snapshot
+
+    def _add_loaded(self, snapshot: Snapshot) -> None:
+        versions = self._snapshots.setdefault(snapshot.name, [])
+        versions.append(snapshot)
+        versions.sort(key=lambda s: s.version)
+
+
+def _header(headers: list[tuple[str, bytes]] | None, key: str) -> bytes | None:
+    for k, v in headers or []:
+        if k == key:
+            return v
+    return None
+
+
+class KafkaModelStore(MemoryModelStore):
+    """Model store backed by the ``model-snapshots`` topic; its index is read at start."""
+
+    def __init__(self, settings: Settings, *, timeout_s: float = 30.0) -> None:
+        super().__init__()
+        self._topic = settings.topic("model-snapshots")
+        self._bootstrap = settings.kafka_bootstrap_servers
+        self._producer = Producer(
+            {
+                "bootstrap.servers": self._bootstrap,
+                "enable.idempotence": True,
+                "acks": "all",
+                "message.max.bytes": 20_000_000,
+            }
+        )
+        self._timeout_s = timeout_s
+        self.refresh()
+
+    def refresh(self) -> int:
+        """Read snapshots published since the last refresh (by any worker); returns how many."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self._bootstrap,
+                "group.id": "vigie-modelstore-reader",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+            }
+        )
+        try:
+            return self._read_all(consumer)
+        finally:
+            consumer.close()
+
+    def _read_all(self, consumer: Consumer) -> int:
+        seen = {(s.name, s.version) for v in self._snapshots.values() for s in v}
+        low, high = consumer.get_watermark_offsets(
+            TopicPartition(self._topic, 0), timeout=self._timeout_s
+        )
+        if high <= low:
+            return 0
+        consumer.assign([TopicPartition(self._topic, 0, low)])
+        added, position, deadline = 0, low, time.monotonic() + self._timeout_s
+        while position < high:
+            if time.monotonic() > deadline:
+                raise ServiceUnavailableError(f"model store: timed out reading {self._topic}")
+            msg = consumer.poll(1.0)
+            if msg is None:
+                continue
+            if msg.error():
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    break
+                raise ServiceUnavailableError(f"model store: {msg.error()}")
+            position = msg.offset() + 1
+            snapshot = self._from_message(msg)
+            if (snapshot.name, snapshot.version) not in seen:
+                self._add_loaded(snapshot)
+                added += 1
+        return added
+
+    @staticmethod
+    def _from_message(msg: Any) -> Snapshot:
+        headers = msg.headers()
+        meta_raw = _header(headers, "metadata")
+        created = _header(headers, "created_at_ms")
+        return Snapshot(
+            name=msg.key().decode(),
+            version=int(_header(headers, "version") or b"0"),
+            created_at=datetime.fromtimestamp(int(created or b"0") / 1000, UTC),
+            payload=msg.value(),
+            metadata=orjson.loads(meta_raw) if meta_raw else {},
+        )
+
+    def save(self, name: str, model: Any, metadata: dict[str, Any] | None = None) -> Snapshot:
+        payload = pickle.dumps(model, protocol=5)
+        with self._lock:
+            snapshot = self._append(name, payload, metadata or {})
+        errors: list[str] = []
+
+        def on_delivery(err: Any, _msg: Any) -> None:
+            if err is not None:
+                errors.append(str(err))
+
+        self._producer.produce(
+            self._topic,
+            key=name.encode(),
+            value=payload,
+            headers=[
+                ("version", str(snapshot.version).encode()),
+                ("created_at_ms", str(int(snapshot.created_at.timestamp() * 1000)).encode()),
+                ("metadata", orjson.dumps(snapshot.metadata)),
+            ],
+            on_delivery=on_delivery,
+        )
+        remaining = self._producer.flush(self._timeout_s)
+        if remaining or errors:
+            raise ServiceUnavailableError(f"model store: snapshot {name} v{snapshot.version} "
+                                          f"not acknowledged: {errors or 'timeout'}")
+        logger.info("model snapshot saved name=%s version=%d bytes=%d", name, snapshot.version,
+                    len(payload))
+        return snapshot
+
+
+class ManagedModel:
+    """A model held by a worker: restored from the store, snapshotted as it learns.
+
+    ``version`` names the snapshot the current state descends from; learning since then is
+    counted in ``pending`` and saved by :meth:`maybe_snapshot` at most every ``interval_s``.
+
+    ``positions`` maps each input partition (``topic:partition``) to the next offset the model
+    has not learnt yet. Snapshots carry them, so a restarted worker knows exactly which events
+    to re-learn (those after the snapshot) and which to skip (those already in it): the model
+    is then as if the worker had never stopped.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        store: ModelStore,
+        factory: Callable[[], Any],
+        *,
+        interval_s: float = 30.0,
+        learns_from: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.interval_s = interval_s
+        self.learns_from = learns_from
+        latest = store.latest(name)
+        if latest is None:
+            self.model = factory()
+            self.version = 0
+            self.positions: dict[str, int] = {}
+            logger.info("model started fresh name=%s", name)
+        else:
+            self.model = latest.load()
+            self.version = latest.version
+            self.positions = dict(latest.metadata.get("positions", {}))
+            logger.info("model restored name=%s version=%d", name, latest.version)
+        self.pending = 0
+        self._last_snapshot = time.monotonic()
+
+    @property
+    def version_label(self) -> str:
+        """Version written in alerts: ``v<n>``, or ``v<n>+<k>`` after k examples since it."""
+        return f"v{self.version}+{self.pending}" if self.pending else f"v{self.version}"
+
+    def should_learn(self, topic: str, partition: int, offset: int) -> bool:
+        """False for an event the model already learnt (re-delivered after a restart)."""
+        return offset >= self.positions.get(f"{topic}:{partition}", 0)
+
+    def learned(self, topic: str, partition: int, offset: int) -> None:
+        """Record that the model learnt the event at ``offset``."""
+        self.positions[f"{topic}:{partition}"] = offset + 1
+        self.pending += 1
+
+    def maybe_snapshot(self, *, force: bool = False, metadata: dict[str, Any] | None = None) -> bool:
+        """Save a snapshot if the model learnt and the interval passed (or ``force``)."""
+        if not self.pending:
+            return False
+        if not force and time.monotonic() - self._last_snapshot < self.interval_s:
+            return False
+        meta = {"learned_since_previous": self.pending, "positions": dict(self.positions),
+                **(metadata or {})}
+        snapshot = self.store.save(self.name, self.model, meta)
+        self.version, self.pending = snapshot.version, 0
+        self._last_snapshot = time.monotonic()
+        return True

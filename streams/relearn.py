@@ -1,0 +1,82 @@
+"""Re-reading the input log to bring restored models up to the consumer group's position.
+
+Kafka Streams restores a task's state from its changelog before processing; Vigie's models are
+restored from a snapshot, and the input topics themselves are the changelog since then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from confluent_kafka import Consumer, TopicPartition
+
+from sinks.outputs import SourceRef
+from streams.errors import ServiceUnavailableError
+from streams.modelstore import ManagedModel
+from streams.pipeline import InputEvent
+from streams.settings import Settings
+
+READ_BATCH = 2000
+
+
+def committed_offsets(
+    settings: Settings, partitions: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    """The worker group's committed offset of each partition (absent when none yet)."""
+    tps = [TopicPartition(t, p) for t, p in partitions]
+    if not tps:
+        return {}
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
+                         "group.id": settings.app_id, "enable.auto.commit": False})
+    try:
+        found = consumer.committed(tps, timeout=30)
+    finally:
+        consumer.close()
+    return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
+
+
+def relearn_ranges(
+    settings: Settings, models: list[ManagedModel], assigned: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """For each assigned partition some model learns from: [first offset to re-read, end)."""
+    learning = [(t, p) for t, p in assigned if any(t in m.learns_from for m in models)]
+    committed = committed_offsets(settings, learning)
+    ranges = {}
+    for topic, partition in learning:
+        end = committed.get((topic, partition))
+        if end is None:
+            continue  # nothing was committed: the worker will process everything anyway
+        start = min(m.positions.get(f"{topic}:{partition}", 0)
+                    for m in models if topic in m.learns_from)
+        if start < end:
+            ranges[(topic, partition)] = (start, end)
+    return ranges
+
+
+def read_range(
+    settings: Settings, topic: str, partition: int, start: int, end: int
+) -> Iterator[list[InputEvent]]:
+    """Yield the events of ``topic[partition]`` from ``start`` (or the log start) to ``end``."""
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
+                         "group.id": f"{settings.app_id}-relearn", "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest"})
+    try:
+        low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
+        position = max(start, low)
+        consumer.assign([TopicPartition(topic, partition, position)])
+        while position < end:
+            messages = consumer.consume(min(READ_BATCH, end - position), timeout=5.0)
+            if not messages:
+                raise ServiceUnavailableError(f"re-learning {topic}[{partition}] stalled at "
+                                              f"{position} before {end}")
+            batch = []
+            for msg in messages:
+                if msg.error() or msg.offset() >= end:
+                    continue
+                ts = msg.timestamp()[1]
+                batch.append(InputEvent(SourceRef(topic, partition, msg.offset(), ts),
+                                        msg.key(), msg.value()))
+                position = msg.offset() + 1
+            yield batch
+    finally:
+        consumer.close()

@@ -1,0 +1,98 @@
+"""Kafka topics of Vigie and which event types travel on each.
+
+Events about one entity share a topic keyed by the entity id, so Kafka keeps them in order:
+an offer's OfferClosed always follows its OfferPosted, a job seeker's exit follows the profile.
+The record type inside a topic is told by the Avro fingerprint, not by the topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streams.settings import Settings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic Vigie owns: short name, partitioning and retention."""
+
+    name: str
+    records: tuple[str, ...]
+    key_field: str | None
+    partitions: int | None = None  # None: settings.partitions
+    retention_ms: int | None = None  # None: broker default
+    description: str = ""
+
+
+DAY_MS = 86_400_000
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "offers",
+        ("OfferPosted", "OfferClosed"),
+        "offer_id",
+        description="Job offers posted by employers and their closure (filled, expired...).",
+    ),
+    TopicSpec(
+        "jobseekers",
+        ("JobSeekerProfileUpdated", "JobSeekerExited"),
+        "jobseeker_id",
+        description="Job-seeker profile updates and exits from the register.",
+    ),
+    TopicSpec(
+        "emails",
+        ("EmailReceived",),
+        "jobseeker_id",
+        retention_ms=30 * DAY_MS,  # bodies are personal data: keep them no longer than needed
+        description="Emails job seekers send to their advisers.",
+    ),
+    TopicSpec(
+        "feedback",
+        ("AdviserFeedback",),
+        "target_id",
+        description="Advisers' answers to alerts, intents and drafts.",
+    ),
+    TopicSpec(
+        "alerts",
+        ("Alert",),
+        "alert_id",
+        retention_ms=400 * DAY_MS,  # audits look back a year
+        description="Every alert Vigie raised, for systems that prefer Kafka to Redis.",
+    ),
+    TopicSpec(
+        "deadletter",
+        (),
+        None,
+        retention_ms=30 * DAY_MS,
+        description="Input events that could not be processed: original bytes + reason headers.",
+    ),
+    TopicSpec(
+        "model-snapshots",
+        (),
+        "model name",
+        partitions=1,  # one partition keeps every model's versions in order
+        retention_ms=-1,  # every version is kept for audits
+        description="Versioned snapshots of every River model (pickles).",
+    ),
+)
+
+BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}
+INPUT_TOPICS: tuple[str, ...] = ("offers", "jobseekers", "emails", "feedback")
+RECORD_TOPIC: dict[str, TopicSpec] = {r: t for t in TOPICS for r in t.records}
+
+
+def topic_for_record(record_name: str) -> TopicSpec:
+    """The topic an event type is published on; KeyError for a type that is not an input."""
+    return RECORD_TOPIC[record_name]
+
+
+def record_key(record_name: str, record: dict[str, object]) -> str:
+    """Partitioning key of a record: the id of the entity it is about."""
+    spec = topic_for_record(record_name)
+    assert spec.key_field is not None
+    return str(record[spec.key_field])
+
+
+def partitions_of(spec: TopicSpec, settings: Settings) -> int:
+    """Partitions a topic is created with."""
+    return spec.partitions or settings.partitions

@@ -1,0 +1,179 @@
+"""Integration fixtures: an isolated namespace per test on the real broker and Redis.
+
+Each test gets its own topic prefix, Redis prefix and consumer group, so tests never see each
+other's events, and ``worker_factory`` runs real ``vigie worker`` processes against them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from confluent_kafka import Consumer, TopicPartition
+
+from schemas.codec import Codec, SchemaRegistry
+from streams.admin import create_topics
+from streams.publisher import Publisher
+from streams.settings import PROJECT_ROOT, Settings, load_settings
+
+pytestmark = pytest.mark.integration
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail the test after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, redis_url: str) -> Settings:
+    """Settings of a fresh, isolated namespace, with its topics created."""
+    ns = uuid.uuid4().hex[:10]
+    s = load_settings(
+        {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url},
+        topic_prefix=f"it-{ns}.",
+        redis_prefix=f"it-{ns}",
+        app_id=f"vigie-it-{ns}",
+        partitions=2,
+        batch_within_s=0.05,
+        snapshot_interval_s=1.0,
+        web_port=0,
+    )
+    create_topics(s)
+    return s
+
+
+def settings_env(s: Settings) -> dict[str, str]:
+    """Environment that makes a child process use settings ``s``."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap_servers,
+        "REDIS_URL": s.redis_url,
+        "VIGIE_TOPIC_PREFIX": s.topic_prefix,
+        "VIGIE_REDIS_PREFIX": s.redis_prefix,
+        "VIGIE_APP_ID": s.app_id,
+        "VIGIE_PARTITIONS": str(s.partitions),
+        "VIGIE_BATCH_WITHIN_S": str(s.batch_within_s),
+        "VIGIE_SNAPSHOT_INTERVAL_S": str(s.snapshot_interval_s),
+        "VIGIE_BASELINE_MIN_COUNT": str(s.baseline_min_count),
+        "VIGIE_WEB_PORT": "0",
+        "VIGIE_LOG_LEVEL": "INFO",
+    }
+
+
+@dataclass
+class WorkerProcess:
+    """A ``vigie worker`` child process and its log."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    logs: list[Path] = field(default_factory=list)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no final commit, no final snapshot."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        """SIGTERM and wait: a graceful stop."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], WorkerProcess]]:
+    """Start real workers on the test's namespace; every one is stopped at teardown."""
+    started: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        env = {**os.environ, **settings_env(settings)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            stdout=log_path.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT,
+        )
+        worker = WorkerProcess(proc, log_path)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def redis_client(settings: Settings) -> Iterator[redis.Redis]:
+    """A Redis client; the test's keys are deleted afterwards."""
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    yield client
+    keys = list(client.scan_iter(f"{settings.redis_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def publisher(settings: Settings) -> Iterator[Publisher]:
+    """A publisher on the test's namespace."""
+    pub = Publisher(settings)
+    yield pub
+    pub.flush()
+
+
+@pytest.fixture
+def codec() -> Codec:
+    """The codec over the schemas kept in ``schemas/``."""
+    return Codec(SchemaRegistry.default())
+
+
+def read_topic(settings: Settings, short_name: str, *, expect: int = 0,
+               timeout_s: float = 30.0) -> list[Any]:
+    """Every message of a topic, read from the start (waits until ``expect`` are there)."""
+    topic = settings.topic(short_name)
+    consumer = Consumer({
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "group.id": f"reader-{uuid.uuid4().hex}",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+    })
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
+        messages: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        idle_deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                if len(messages) >= expect and time.monotonic() > idle_deadline:
+                    break
+                continue
+            if msg.error():
+                continue
+            messages.append(msg)
+            idle_deadline = time.monotonic() + 2.0
+        return messages
+    finally:
+        consumer.close()
