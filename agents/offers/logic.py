@@ -100,6 +100,7 @@ def low_salary_alert(
         "source_topic": source.topic,
         "source_partition": source.partition,
         "source_offset": source.offset,
+        "source_timestamp": source.timestamp_ms,
     }
 
 

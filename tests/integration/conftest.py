@@ -103,7 +103,9 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], WorkerProcess]]:
+def worker_factory(
+    settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], WorkerProcess]]:
     """Start real workers on the test's namespace; every one is stopped at teardown."""
     started: list[WorkerProcess] = []
 
@@ -121,6 +123,19 @@ def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], 
     yield start
     for worker in started:
         worker.stop()
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        for worker in started:
+            print(f"--- {worker.log_path.name} (last 60 lines) ---")
+            print("\n".join(worker.log().splitlines()[-60:]))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item, so fixtures can tell a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
 
 
 @pytest.fixture

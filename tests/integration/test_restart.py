@@ -8,8 +8,8 @@ from schemas.codec import Codec
 from streams.publisher import Publisher
 from streams.settings import Settings
 
-from .conftest import read_topic, wait_for
-from .test_worker import MARKET, offer
+from tests.integration.conftest import read_topic, wait_for
+from tests.integration.test_worker import MARKET, offer, publish_market
 
 LOW_OFFERS = 120  # enough for the kill to land mid-stream
 
@@ -18,28 +18,27 @@ def test_sigkill_mid_stream_then_restart_gives_each_alert_exactly_once(
     settings: Settings, publisher: Publisher, worker_factory, redis_client: redis.Redis,
     codec: Codec,
 ) -> None:
-    for i, pay in enumerate(MARKET):
-        publisher.publish("OfferPosted", offer(f"mkt-{i}", pay))
-    publisher.flush()
-    expected = set()
+    first = worker_factory()
+    publish_market(publisher, redis_client, settings)
+    expected, everything = set(), [f"mkt-{i}" for i in range(len(MARKET))]
     for i in range(LOW_OFFERS):
-        publisher.publish("OfferPosted", offer(f"low-{i}", 1000.0 + i))
-        publisher.publish("OfferPosted", offer(f"fair-{i}", 2000.0))
+        # Two fair offers for each low one keep the local median in the fair cluster.
+        publisher.publish("OfferPosted", offer(f"low-{i}", 900.0 + i % 10))
+        publisher.publish("OfferPosted", offer(f"fair-a{i}", 2000.0))
+        publisher.publish("OfferPosted", offer(f"fair-b{i}", 1950.0))
         expected.add(f"low-{i}")
+        everything += [f"low-{i}", f"fair-a{i}", f"fair-b{i}"]
     publisher.flush()
 
     stream = settings.key("alerts", "all")
-    first = worker_factory()
     wait_for(lambda: redis_client.xlen(stream) >= 5, what="the first alerts")
     first.kill()
     written_before_kill = redis_client.xlen(stream)
 
     second = worker_factory()
-    wait_for(lambda: redis_client.xlen(stream) >= LOW_OFFERS, timeout_s=120,
-             what="every alert after the restart")
-    # Let the restarted worker finish re-reading what the killed one had not committed.
-    wait_for(lambda: int(redis_client.hget(settings.key("metrics", "worker"), "processed") or 0)
-             >= len(MARKET) + 2 * LOW_OFFERS, timeout_s=120, what="every offer processed")
+    for offer_id in everything:
+        wait_for(lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
+                 timeout_s=120, what=f"offer {offer_id} processed after the restart")
     second.stop()
 
     entries = redis_client.xrange(stream)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,8 +100,6 @@ def test_read_pid(tmp_path: Path, content: str, pid: int | None) -> None:
 
 
 def test_pid_alive_and_ownership() -> None:
-    import os
-
     assert local.pid_alive(os.getpid())
     assert not local.is_ours(os.getpid(), local.KAFKA)  # pytest is no kafka.Kafka
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -108,7 +107,9 @@ def test_pid_alive_and_ownership() -> None:
     assert not local.pid_alive(child.pid)
 
 
-def test_jar_stamp_detects_incomplete_folders(tmp_path: Path, monkeypatch) -> None:
+def test_jar_stamp_detects_incomplete_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lib, stamp = tmp_path / "lib", tmp_path / "lib.stamp"
     monkeypatch.setattr(local, "KAFKA_LIB", lib)
     monkeypatch.setattr(local, "KAFKA_LIB_STAMP", stamp)

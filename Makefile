@@ -1,0 +1,71 @@
+# Vigie: developer and CI entry points. GNU make; `make` alone lists the targets.
+#
+# Kafka and Redis are the project's own local services (services/local.py: Kafka 3.9.1 KRaft
+# from Maven jars + Java, Debian's redis-server); no Docker needed. Set KAFKA_BOOTSTRAP_SERVERS
+# and/or REDIS_URL to use servers of your own instead: they are then only checked, never started.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# services/local.py needs only the standard library to stop or inspect services, so `down`
+# and `status` also work before `make install`.
+SERVICES = $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY)) services/local.py
+SERVICE ?= all
+LINT_PATHS := streams schemas agents sinks tests benchmarks services
+
+# CI=true (set by .ci/run) turns skipped service-dependent tests into failures: pass it on.
+ifdef CI
+export CI
+endif
+
+.PHONY: help install services-up services-down services-status topics run test bench lint clean-run
+
+help: ## List the targets
+	@echo "Usage: make <target> [PY=python3.11] [SERVICE=kafka|redis|all]"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(INSTALLED) ## Create .venv and install Vigie with its dev tools (re-runs when pyproject.toml changes)
+
+$(BIN)/python:
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Vigie needs Python >= 3.11; $(PY) is $$($(PY) -V 2>&1). Use make PY=python3.11"; exit 1; }
+	$(PY) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	@touch $@
+
+services-up: install ## Start the local Kafka broker and Redis (idempotent; SERVICE=kafka|redis)
+	$(SERVICES) up $(SERVICE)
+
+services-down: ## Stop the local services this project started (SERVICE=kafka|redis)
+	$(SERVICES) down $(SERVICE)
+
+services-status: ## Show the local services: state, pid, address
+	$(SERVICES) status $(SERVICE)
+
+topics: install services-up ## Create Vigie's Kafka topics
+	$(BIN)/vigie topics create
+
+run: install services-up topics ## Start the worker on simulated traffic and print alerts
+	$(BIN)/vigie demo
+
+test: install services-up ## Check the Avro schemas, then run the whole test suite
+	$(BIN)/vigie schemas check
+	$(BIN)/pytest
+
+bench: install services-up ## Run the benchmarks
+	$(BIN)/python benchmarks/run.py
+
+lint: install ## ruff check + ruff format --check
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+clean-run: services-down ## Stop the local services and delete their data (.run/)
+	rm -rf .run

@@ -1,0 +1,998 @@
+#!/usr/bin/env python3
+"""Vigie's own local services: a single-node Kafka 3.9.1 broker (KRaft) and a Redis server.
+
+    python services/local.py up     [kafka|redis|all] [--timeout SECONDS]
+    python services/local.py down   [kafka|redis|all]
+    python services/local.py status [kafka|redis|all]
+
+No Docker needed. Kafka runs from jars resolved from Maven Central (``services/kafka/pom.xml``,
+cached in ``.cache/kafka-3.9.1/lib``) with Java 11+; Redis is Debian's ``redis-server``
+(installed with apt-get when missing and running as root). Both listen on 127.0.0.1 only, on the
+ports of Vigie's defaults (Kafka 19092 + controller 19093, Redis 16379), and keep their
+configuration, data, logs and pid files under ``.run/`` (git-ignored).
+
+Rules this script keeps:
+
+* ``up`` is idempotent: a service already running and answering is left alone. When
+  ``KAFKA_BOOTSTRAP_SERVERS`` / ``REDIS_URL`` is set, that external service is only checked, never
+  started. When the port is already served by something this project did not start, no second
+  server is started (a foreign server answering the right protocol is used, anything else is an
+  error).
+* ``down`` stops only what this project started, by the pid in its pid file, after checking that
+  the pid is a ``kafka.Kafka`` / ``redis-server`` process running from this checkout.
+
+The test fixtures import :func:`ensure_kafka`, :func:`ensure_redis` and :func:`stop_all`.
+Standard library only, plus ``confluent_kafka`` and ``redis`` imported lazily for the readiness
+checks (so ``down`` works even without the virtualenv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES_DIR = ROOT / "services"
+RUN_DIR = ROOT / ".run"
+LOCK_FILE = RUN_DIR / "services.lock"
+
+# --- Kafka -----------------------------------------------------------------------------------
+KAFKA_VERSION = "3.9.1"
+KAFKA_HOST = "127.0.0.1"
+KAFKA_PORT = 19092
+KAFKA_CONTROLLER_PORT = 19093
+KAFKA_BOOTSTRAP = f"{KAFKA_HOST}:{KAFKA_PORT}"
+# Fixed cluster id (22 characters of base64url, 16 bytes: b"VigieLocalKafka1"), so formatting
+# the storage is reproducible and `--ignore-formatted` keeps it idempotent.
+KAFKA_CLUSTER_ID = "VmlnaWVMb2NhbEthZmthMQ"
+KAFKA_POM = SERVICES_DIR / "kafka" / "pom.xml"
+KAFKA_LOG4J = SERVICES_DIR / "kafka" / "log4j.properties"
+KAFKA_TEMPLATE = SERVICES_DIR / "kafka" / "server.properties.in"
+KAFKA_CACHE = ROOT / ".cache" / f"kafka-{KAFKA_VERSION}"
+KAFKA_LIB = KAFKA_CACHE / "lib"
+KAFKA_LIB_STAMP = KAFKA_CACHE / "lib.stamp"
+KAFKA_RUN = RUN_DIR / "kafka"
+KAFKA_DATA = KAFKA_RUN / "data"
+KAFKA_LOGS = KAFKA_RUN / "logs"
+KAFKA_PROPERTIES = KAFKA_RUN / "server.properties"
+KAFKA_SERVER_LOG = KAFKA_LOGS / "server.log"
+KAFKA_OUT = KAFKA_LOGS / "kafka.out"
+KAFKA_PID = RUN_DIR / "kafka.pid"
+# Jars whose absence means the lib folder is incomplete (checked besides the stamp's list).
+KAFKA_REQUIRED_JARS = (
+    f"kafka_2.13-{KAFKA_VERSION}.jar",
+    f"kafka-clients-{KAFKA_VERSION}.jar",
+    f"kafka-server-{KAFKA_VERSION}.jar",
+    f"kafka-metadata-{KAFKA_VERSION}.jar",
+    f"kafka-raft-{KAFKA_VERSION}.jar",
+    "reload4j-1.2.25.jar",
+    "slf4j-reload4j-1.7.36.jar",
+)
+# What bin/kafka-server-start.sh and kafka-run-class.sh use, with a heap for a 2-core machine.
+KAFKA_JVM_FLAGS = (
+    "-Xms256m",
+    "-Xmx512m",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-Djava.awt.headless=true",
+)
+MIN_JAVA = 11  # Kafka 3.9 brokers run on Java 11, 17, 21 and 23; 17 is what we test with.
+KAFKA_TIMEOUT_S = 90.0
+
+# --- Redis -----------------------------------------------------------------------------------
+REDIS_HOST = "127.0.0.1"
+REDIS_PORT = 16379
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+REDIS_TEMPLATE = SERVICES_DIR / "redis" / "redis.conf.in"
+REDIS_RUN = RUN_DIR / "redis"
+REDIS_CONF = REDIS_RUN / "redis.conf"
+REDIS_LOG = REDIS_RUN / "redis.log"
+REDIS_OUT = REDIS_RUN / "redis.out"
+REDIS_PID = RUN_DIR / "redis.pid"
+REDIS_SERVER_PATHS = (
+    "/usr/bin/redis-server",
+    "/usr/sbin/redis-server",
+    "/usr/local/bin/redis-server",
+)
+REDIS_TIMEOUT_S = 30.0
+
+STOP_TIMEOUT_S = 30.0
+OUT_HEADER = "--- services/local.py started "
+
+
+class ServiceError(RuntimeError):
+    """A local service could not be provided; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class _Local:
+    """A server this script may start: how to recognise and find it."""
+
+    name: str
+    marker: str  # must appear in /proc/<pid>/cmdline
+    pid_file: Path
+    run_dir: Path  # the process's working directory
+    address: str
+    log_file: Path
+
+
+KAFKA = _Local("kafka", "kafka.Kafka", KAFKA_PID, KAFKA_RUN, KAFKA_BOOTSTRAP, KAFKA_SERVER_LOG)
+REDIS = _Local(
+    "redis", "redis-server", REDIS_PID, REDIS_RUN, f"{REDIS_HOST}:{REDIS_PORT}", REDIS_LOG
+)
+
+
+# --- Small helpers ---------------------------------------------------------------------------
+
+
+def log(service: str, message: str) -> None:
+    """One line on stderr (stdout is kept for `status`)."""
+    print(f"[services] {service}: {message}", file=sys.stderr, flush=True)
+
+
+def rel(path: Path) -> str:
+    """``path`` relative to the repository root when inside it, for shorter messages."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """Last ``lines`` lines of a text file ('' when missing)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            data = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def last_run_tail(path: Path, lines: int = 15) -> str:
+    """Tail of an output file, limited to what the latest start wrote (after its header)."""
+    text = tail(path, 400)
+    marker = text.rfind(OUT_HEADER)
+    if marker >= 0:
+        text = text[marker:].partition("\n")[2]
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _output_tail(text: str | None, lines: int = 30) -> str:
+    return "\n".join((text or "").strip().splitlines()[-lines:])
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def properties_escape(value: str) -> str:
+    """Escape a value for a java.util.Properties file (read as ISO-8859-1 by Kafka)."""
+    out = []
+    for ch in value.replace("\\", "\\\\"):
+        code = ord(ch)
+        if code < 0x7F:
+            out.append(ch)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:  # outside the BMP: a UTF-16 surrogate pair
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+    return "".join(out)
+
+
+def redis_quote(value: str) -> str:
+    """Quote a value for redis.conf (double quotes, backslash escapes)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_kafka_properties() -> str:
+    """Text of the broker's server.properties (pure: reads the template only)."""
+    template = Template(KAFKA_TEMPLATE.read_text(encoding="utf-8"))
+    return template.substitute(
+        host=KAFKA_HOST,
+        port=KAFKA_PORT,
+        controller_port=KAFKA_CONTROLLER_PORT,
+        log_dirs=properties_escape(str(KAFKA_DATA)),
+    )
+
+
+def render_redis_conf() -> str:
+    """Text of redis.conf (pure: reads the template only)."""
+    template = Template(REDIS_TEMPLATE.read_text(encoding="utf-8"))
+    return template.substitute(
+        host=REDIS_HOST,
+        port=REDIS_PORT,
+        pidfile=redis_quote(str(REDIS_PID)),
+        dir=redis_quote(str(REDIS_RUN)),
+        logfile=redis_quote(str(REDIS_LOG)),
+    )
+
+
+def parse_java_major(version_output: str) -> int | None:
+    """Major version from `java -version` output: '1.8.0_392' -> 8, '17.0.15' -> 17."""
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
+    if match is None:
+        return None
+    major = int(match.group(1))
+    if major == 1 and match.group(2) is not None:
+        major = int(match.group(2))
+    return major
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+@contextlib.contextmanager
+def _lock() -> Iterator[None]:
+    """Serialise up/down between concurrent runs (make, pytest workers)."""
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    with LOCK_FILE.open("a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("services", f"waiting for another run holding {rel(LOCK_FILE)}")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --- Processes -------------------------------------------------------------------------------
+
+
+def read_pid(pid_file: Path) -> int | None:
+    """The pid in ``pid_file``, or None when missing or not a positive integer."""
+    try:
+        text = pid_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def pid_alive(pid: int) -> bool:
+    """True when ``pid`` is a live process (zombies count as dead; our own are reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(ChildProcessError, OSError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False  # it was our child and has just been reaped
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()  # no /proc at all: trust kill(0)
+    except OSError:
+        return True
+    state = stat.rpartition(")")[2].split()[:1]
+    return state not in (["Z"], ["X"])
+
+
+def cmdline(pid: int) -> str | None:
+    """The command line of ``pid`` (None when unknown)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return raw.replace(b"\0", b" ").decode("utf-8", errors="replace").strip()
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return None
+    except OSError:
+        return None
+    ps = shutil.which("ps")  # no /proc (macOS): ask ps
+    if ps is None:
+        return None
+    result = subprocess.run(  # noqa: S603 (fixed arguments)
+        [ps, "-o", "command=", "-p", str(pid)], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or None
+
+
+def is_ours(pid: int, service: _Local) -> bool:
+    """True when ``pid`` runs ``service`` from this checkout (marker in cmdline, same cwd)."""
+    command = cmdline(pid)
+    if not command or service.marker not in command:
+        return False
+    try:
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return True  # cwd unknown (no /proc): the cmdline check has to do
+    return cwd.resolve() == service.run_dir.resolve()
+
+
+def _own_pid(service: _Local) -> int | None:
+    """The pid of our running ``service``; a stale pid file is removed."""
+    pid = read_pid(service.pid_file)
+    if pid is None:
+        if service.pid_file.exists():
+            log(service.name, f"removed unreadable pid file {rel(service.pid_file)}")
+            service.pid_file.unlink(missing_ok=True)
+        return None
+    if pid_alive(pid) and is_ours(pid, service):
+        return pid
+    log(service.name, f"removed stale pid file {rel(service.pid_file)} (pid {pid} is not ours)")
+    service.pid_file.unlink(missing_ok=True)
+    return None
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    return _wait_until(lambda: not pid_alive(pid), timeout, interval=0.2)
+
+
+def _terminate(pid: int, service: _Local) -> None:
+    """SIGTERM, wait up to STOP_TIMEOUT_S, then SIGKILL. Only after checking it is ours."""
+    started = time.monotonic()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    if _wait_gone(pid, STOP_TIMEOUT_S):
+        log(service.name, f"stopped pid {pid} in {time.monotonic() - started:.1f} s")
+        return
+    if pid_alive(pid) and is_ours(pid, service):
+        log(service.name, f"pid {pid} still running after {STOP_TIMEOUT_S:.0f} s: SIGKILL")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        if not _wait_gone(pid, 10):
+            raise ServiceError(f"{service.name}: pid {pid} survived SIGKILL")
+    log(service.name, f"stopped pid {pid} in {time.monotonic() - started:.1f} s")
+
+
+# Runs in a short-lived intermediate Python process: it starts the server in a new session and
+# exits, so the server is never a child of the caller (a pytest run, make): no zombie, no
+# "subprocess is still running" warning, and it outlives the caller.
+_LAUNCHER = """
+import subprocess, sys
+with open(sys.argv[1], "ab") as out:
+    proc = subprocess.Popen(sys.argv[3:], cwd=sys.argv[2], stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+print(proc.pid)
+"""
+
+
+def _start_detached(service: _Local, command: list[str], out_file: Path) -> int:
+    """Start ``command`` detached (own session, output appended to ``out_file``); its pid."""
+    service.run_dir.mkdir(parents=True, exist_ok=True)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with out_file.open("ab") as out:
+        header = f"{OUT_HEADER}{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(command)}"
+        out.write(f"\n{header}\n".encode())
+    result = subprocess.run(  # noqa: S603 (our own command line)
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-c",
+            _LAUNCHER,
+            str(out_file),
+            str(service.run_dir),
+            *command,
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    pid_text = result.stdout.strip()
+    if result.returncode != 0 or not pid_text.isdigit():
+        raise ServiceError(
+            f"{service.name}: could not start {command[0]}: {_output_tail(result.stderr)}"
+        )
+    pid = int(pid_text)
+    _write_atomic(service.pid_file, f"{pid}\n")
+    return pid
+
+
+def _stop(service: _Local) -> None:
+    with _lock():
+        pid = read_pid(service.pid_file)
+        if pid is None:
+            service.pid_file.unlink(missing_ok=True)
+            log(service.name, "not running (no pid file): nothing to stop")
+            return
+        if not pid_alive(pid):
+            service.pid_file.unlink(missing_ok=True)
+            log(service.name, f"not running (pid {pid} is gone): removed the stale pid file")
+            return
+        if not is_ours(pid, service):
+            service.pid_file.unlink(missing_ok=True)
+            log(
+                service.name,
+                f"pid {pid} is not a {service.marker} process of this checkout: left it alone, "
+                "removed the stale pid file",
+            )
+            return
+        log(service.name, f"stopping pid {pid} (SIGTERM, up to {STOP_TIMEOUT_S:.0f} s)")
+        _terminate(pid, service)
+        service.pid_file.unlink(missing_ok=True)
+
+
+# --- Kafka -----------------------------------------------------------------------------------
+
+
+def kafka_probe(bootstrap: str, timeout: float = 5.0) -> str | None:
+    """None when a Kafka broker at ``bootstrap`` answers a metadata request, else why not."""
+    try:
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ServiceError(
+            f"confluent_kafka is not importable ({exc}): run `make install`"
+        ) from exc
+    client = AdminClient(
+        {
+            "bootstrap.servers": bootstrap,
+            "socket.connection.setup.timeout.ms": max(1000, int(timeout * 1000)),
+            "log_level": 0,  # no 'Connection refused' lines from librdkafka while polling
+        }
+    )
+    try:
+        metadata = client.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        return str(exc.args[0] if exc.args else exc)
+    if not metadata.brokers:
+        return "metadata lists no broker yet"
+    return None
+
+
+def java_command() -> tuple[str, int]:
+    """Path and major version of the java to use ($JAVA_HOME first); checks the version."""
+    java_home = os.environ.get("JAVA_HOME")
+    candidate = Path(java_home, "bin", "java") if java_home else None
+    java = str(candidate) if candidate and candidate.is_file() else shutil.which("java")
+    if java is None:
+        raise ServiceError(
+            f"Java {MIN_JAVA}+ is needed to run Kafka {KAFKA_VERSION} (17 recommended) and none "
+            "was found: apt-get install -y openjdk-17-jre-headless, or set JAVA_HOME"
+        )
+    result = subprocess.run(  # noqa: S603
+        [java, "-version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    major = parse_java_major(result.stderr + result.stdout)
+    if major is None:
+        raise ServiceError(f"cannot read the version of {java}: {_output_tail(result.stderr)}")
+    if major < MIN_JAVA:
+        raise ServiceError(
+            f"Kafka {KAFKA_VERSION} needs Java {MIN_JAVA} or newer (17 recommended); {java} is "
+            f"Java {major}: install openjdk-17-jre-headless or point JAVA_HOME at a newer JDK"
+        )
+    return java, major
+
+
+def _pom_digest() -> str:
+    return hashlib.sha256(KAFKA_POM.read_bytes()).hexdigest()
+
+
+def kafka_jars_complete() -> bool:
+    """True when the lib folder holds every jar of a successful resolution of the current pom."""
+    try:
+        stamp = json.loads(KAFKA_LIB_STAMP.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(stamp, dict) or stamp.get("pom_sha256") != _pom_digest():
+        return False
+    jars = set(stamp.get("jars") or ())
+    if not jars.issuperset(KAFKA_REQUIRED_JARS):
+        return False
+    return all((KAFKA_LIB / jar).is_file() for jar in jars)
+
+
+def ensure_kafka_jars() -> None:
+    """Resolve the broker's jars with Maven unless a complete, stamped lib folder exists."""
+    if kafka_jars_complete():
+        return
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise ServiceError(
+            "Maven (mvn) is needed once to fetch the Kafka jars from Maven Central: "
+            "apt-get install -y maven"
+        )
+    log(
+        "kafka",
+        f"resolving Kafka {KAFKA_VERSION} jars from Maven Central into {rel(KAFKA_LIB)} "
+        "(first run only, ~70 MB, allow a minute or two)",
+    )
+    started = time.monotonic()
+    KAFKA_LIB_STAMP.unlink(missing_ok=True)
+    shutil.rmtree(KAFKA_LIB, ignore_errors=True)
+    KAFKA_LIB.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(KAFKA_POM),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={KAFKA_LIB}",
+    ]
+    result = subprocess.run(  # noqa: S603
+        command, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise ServiceError(
+            f"`{' '.join(command[1:])}` failed (exit {result.returncode}):\n"
+            + _output_tail(result.stdout + "\n" + result.stderr)
+        )
+    jars = sorted(p.name for p in KAFKA_LIB.glob("*.jar"))
+    missing = sorted(set(KAFKA_REQUIRED_JARS) - set(jars))
+    if missing:
+        raise ServiceError(f"Maven finished but these jars are missing: {', '.join(missing)}")
+    stamp = {"kafka": KAFKA_VERSION, "pom_sha256": _pom_digest(), "jars": jars}
+    _write_atomic(KAFKA_LIB_STAMP, json.dumps(stamp, indent=1) + "\n")
+    log("kafka", f"{len(jars)} jars ready in {time.monotonic() - started:.1f} s")
+
+
+def _format_kafka_storage(java: str) -> None:
+    if (KAFKA_DATA / "meta.properties").is_file():
+        return
+    command = [
+        java,
+        "-Xmx256m",
+        f"-Dlog4j.configuration={KAFKA_LOG4J.as_uri()}",
+        f"-Dkafka.logs.dir={KAFKA_LOGS}",
+        "-cp",
+        f"{KAFKA_LIB}/*",
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        KAFKA_CLUSTER_ID,
+        "-c",
+        str(KAFKA_PROPERTIES),
+        "--ignore-formatted",
+    ]
+    log("kafka", f"formatting storage {rel(KAFKA_DATA)} (cluster id {KAFKA_CLUSTER_ID})")
+    result = subprocess.run(  # noqa: S603
+        command, cwd=KAFKA_RUN, capture_output=True, text=True, timeout=180, check=False
+    )
+    if result.returncode != 0:
+        raise ServiceError(
+            f"kafka-storage format failed (exit {result.returncode}):\n"
+            + _output_tail(result.stdout + "\n" + result.stderr)
+        )
+
+
+def _kafka_logs_tail() -> str:
+    parts = []
+    for path, text in (
+        (KAFKA_SERVER_LOG, tail(KAFKA_SERVER_LOG, 25)),
+        (KAFKA_OUT, last_run_tail(KAFKA_OUT)),
+    ):
+        if text:
+            parts.append(f"--- last lines of {rel(path)}:\n{text}")
+    return "\n".join(parts) or "(no broker log written)"
+
+
+def _wait_kafka(running: Callable[[], bool], timeout: float) -> str | None:
+    """Wait until our broker answers; None when ready, else why not."""
+    deadline = time.monotonic() + timeout
+    reason = "port not open yet"
+    while time.monotonic() < deadline:
+        if not running():
+            return "the broker process exited during start-up"
+        if port_open(KAFKA_HOST, KAFKA_PORT):
+            reason = kafka_probe(KAFKA_BOOTSTRAP, timeout=min(5.0, timeout)) or ""
+            if not reason:
+                return None
+        time.sleep(0.5)
+    return f"no answer after {timeout:.0f} s ({reason})"
+
+
+def _ensure_local_kafka(timeout: float) -> str:
+    pid = _own_pid(KAFKA)
+    if pid is not None:
+        if kafka_probe(KAFKA_BOOTSTRAP, timeout=5.0) is None:
+            log("kafka", f"already running (pid {pid}) on {KAFKA_BOOTSTRAP}: nothing to do")
+            return KAFKA_BOOTSTRAP
+        log("kafka", f"pid {pid} is running but not answering yet: waiting up to {timeout:.0f} s")
+        problem = _wait_kafka(lambda: pid_alive(pid), timeout)
+        if problem:
+            raise ServiceError(
+                f"kafka: our broker (pid {pid}) {problem}; try `services/local.py down kafka`\n"
+                + _kafka_logs_tail()
+            )
+        log("kafka", f"ready on {KAFKA_BOOTSTRAP} (pid {pid})")
+        return KAFKA_BOOTSTRAP
+
+    for port in (KAFKA_PORT, KAFKA_CONTROLLER_PORT):
+        if not port_open(KAFKA_HOST, port):
+            continue
+        if port == KAFKA_PORT and kafka_probe(KAFKA_BOOTSTRAP, timeout=5.0) is None:
+            log(
+                "kafka",
+                f"a Kafka broker not started by this project already answers on {KAFKA_BOOTSTRAP}:"
+                " using it (`down` will not stop it)",
+            )
+            return KAFKA_BOOTSTRAP
+        raise ServiceError(
+            f"kafka: port {KAFKA_HOST}:{port} is already in use by a program this project did not "
+            "start: stop it, or set KAFKA_BOOTSTRAP_SERVERS to a broker of your own"
+        )
+
+    java, major = java_command()
+    ensure_kafka_jars()
+    for folder in (KAFKA_RUN, KAFKA_DATA, KAFKA_LOGS):
+        folder.mkdir(parents=True, exist_ok=True)
+    _write_atomic(KAFKA_PROPERTIES, render_kafka_properties())
+    _format_kafka_storage(java)
+
+    command = [
+        java,
+        *KAFKA_JVM_FLAGS,
+        f"-Dlog4j.configuration={KAFKA_LOG4J.as_uri()}",
+        f"-Dkafka.logs.dir={KAFKA_LOGS}",
+        "-cp",
+        f"{KAFKA_LIB}/*",
+        "kafka.Kafka",
+        str(KAFKA_PROPERTIES),
+    ]
+    started = time.monotonic()
+    pid = _start_detached(KAFKA, command, KAFKA_OUT)
+    log(
+        "kafka",
+        f"started Kafka {KAFKA_VERSION} (Java {major}, pid {pid}); waiting for "
+        f"{KAFKA_BOOTSTRAP} to answer (up to {timeout:.0f} s; log {rel(KAFKA_SERVER_LOG)})",
+    )
+    problem = _wait_kafka(lambda: pid_alive(pid), timeout)
+    if problem:
+        details = _kafka_logs_tail()
+        if pid_alive(pid) and is_ours(pid, KAFKA):
+            _terminate(pid, KAFKA)
+        KAFKA_PID.unlink(missing_ok=True)
+        raise ServiceError(f"kafka: {problem}; broker log: {rel(KAFKA_SERVER_LOG)}\n{details}")
+    log("kafka", f"ready on {KAFKA_BOOTSTRAP} in {time.monotonic() - started:.1f} s")
+    return KAFKA_BOOTSTRAP
+
+
+def ensure_kafka(timeout: float = KAFKA_TIMEOUT_S) -> str:
+    """Bootstrap servers of a Kafka broker that answers, starting ours when needed.
+
+    ``KAFKA_BOOTSTRAP_SERVERS`` set in the environment wins: it is only checked. Otherwise the
+    project's broker on 127.0.0.1:19092 is started (or found running). Raises ServiceError.
+    """
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    if external:
+        log("kafka", f"KAFKA_BOOTSTRAP_SERVERS={external} is set: checking it, starting nothing")
+        reason = ""
+
+        def answers() -> bool:
+            nonlocal reason
+            reason = kafka_probe(external, timeout=5.0) or ""
+            return not reason
+
+        if not _wait_until(answers, min(timeout, 30.0), interval=1.0):
+            raise ServiceError(
+                f"kafka: KAFKA_BOOTSTRAP_SERVERS={external} does not answer ({reason}); "
+                "unset it to use the project's own broker"
+            )
+        log("kafka", f"{external} answers")
+        return external
+    with _lock():
+        return _ensure_local_kafka(timeout)
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def redis_probe(url: str, timeout: float = 2.0) -> str | None:
+    """None when the Redis server at ``url`` answers PING, else why not."""
+    try:
+        import redis
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ServiceError(
+            f"redis (redis-py) is not importable ({exc}): run `make install`"
+        ) from exc
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        return None if client.ping() else "PING returned false"
+    except (redis.RedisError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+
+
+def redis_server_command() -> str:
+    """Path of redis-server, installing Debian's package with apt-get when missing (root only)."""
+    found = shutil.which("redis-server") or next(
+        (p for p in REDIS_SERVER_PATHS if os.access(p, os.X_OK)), None
+    )
+    if found:
+        return found
+    apt_get = shutil.which("apt-get")
+    if apt_get is None:
+        raise ServiceError(
+            "redis-server is not installed and apt-get is not available: install Redis 7 "
+            "(redis-server) with your package manager, or set REDIS_URL"
+        )
+    if os.geteuid() != 0:
+        raise ServiceError(
+            "redis-server is not installed: run `sudo apt-get update && sudo apt-get install -y "
+            "redis-server` (this script installs it itself only when run as root), or set REDIS_URL"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([apt_get, "update"], [apt_get, "install", "-y", "redis-server"]):
+        log("redis", f"redis-server is missing: running `{' '.join(['apt-get', *command[1:]])}`")
+        result = subprocess.run(  # noqa: S603
+            command, env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise ServiceError(
+                f"`apt-get {' '.join(command[1:])}` failed (exit {result.returncode}):\n"
+                + _output_tail(result.stdout + "\n" + result.stderr)
+            )
+    found = shutil.which("redis-server") or next(
+        (p for p in REDIS_SERVER_PATHS if os.access(p, os.X_OK)), None
+    )
+    if not found:
+        raise ServiceError("apt-get installed redis-server but no redis-server binary was found")
+    log("redis", f"installed {found}")
+    return found
+
+
+def _redis_version(server: str) -> str:
+    result = subprocess.run(  # noqa: S603
+        [server, "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
+    match = re.search(r"v=(\d+(?:\.\d+)*)", result.stdout)
+    return match.group(1) if match else "unknown"
+
+
+def _redis_logs_tail() -> str:
+    parts = []
+    for path, text in ((REDIS_LOG, tail(REDIS_LOG, 25)), (REDIS_OUT, last_run_tail(REDIS_OUT))):
+        if text:
+            parts.append(f"--- last lines of {rel(path)}:\n{text}")
+    return "\n".join(parts) or "(no redis log written)"
+
+
+def _wait_redis(running: Callable[[], bool], timeout: float) -> str | None:
+    deadline = time.monotonic() + timeout
+    reason = "port not open yet"
+    while time.monotonic() < deadline:
+        if not running():
+            return "redis-server exited during start-up"
+        if port_open(REDIS_HOST, REDIS_PORT):
+            reason = redis_probe(REDIS_URL) or ""
+            if not reason:
+                return None
+        time.sleep(0.2)
+    return f"no answer after {timeout:.0f} s ({reason})"
+
+
+def _ensure_local_redis(timeout: float) -> str:
+    pid = _own_pid(REDIS)
+    if pid is not None:
+        if redis_probe(REDIS_URL) is None:
+            log("redis", f"already running (pid {pid}) on {REDIS.address}: nothing to do")
+            return REDIS_URL
+        log("redis", f"pid {pid} is running but not answering yet: waiting up to {timeout:.0f} s")
+        problem = _wait_redis(lambda: pid_alive(pid), timeout)
+        if problem:
+            raise ServiceError(
+                f"redis: our redis-server (pid {pid}) {problem}; try `services/local.py down redis`"
+                f"\n{_redis_logs_tail()}"
+            )
+        return REDIS_URL
+
+    if port_open(REDIS_HOST, REDIS_PORT):
+        if redis_probe(REDIS_URL) is None:
+            log(
+                "redis",
+                f"a Redis server not started by this project already answers on {REDIS.address}:"
+                " using it (`down` will not stop it)",
+            )
+            return REDIS_URL
+        raise ServiceError(
+            f"redis: port {REDIS.address} is already in use by a program this project did not "
+            "start: stop it, or set REDIS_URL to a Redis server of your own"
+        )
+
+    server = redis_server_command()
+    version = _redis_version(server)
+    if not version.startswith(("7.", "8.")):
+        log("redis", f"warning: {server} is Redis {version}; Vigie is tested with Redis 7")
+    REDIS_RUN.mkdir(parents=True, exist_ok=True)
+    _write_atomic(REDIS_CONF, render_redis_conf())
+    started = time.monotonic()
+    pid = _start_detached(REDIS, [server, str(REDIS_CONF)], REDIS_OUT)
+    log("redis", f"started Redis {version} (pid {pid}); waiting for {REDIS.address}")
+    problem = _wait_redis(lambda: pid_alive(pid), timeout)
+    if problem:
+        details = _redis_logs_tail()
+        if pid_alive(pid) and is_ours(pid, REDIS):
+            _terminate(pid, REDIS)
+        REDIS_PID.unlink(missing_ok=True)
+        raise ServiceError(f"redis: {problem}; log: {rel(REDIS_LOG)}\n{details}")
+    log("redis", f"ready on {REDIS.address} in {time.monotonic() - started:.1f} s")
+    return REDIS_URL
+
+
+def ensure_redis(timeout: float = REDIS_TIMEOUT_S) -> str:
+    """URL of a Redis server that answers PING, starting ours when needed.
+
+    ``REDIS_URL`` set in the environment wins: it is only checked. Otherwise the project's
+    redis-server on 127.0.0.1:16379 is started (or found running). Raises ServiceError.
+    """
+    external = os.environ.get("REDIS_URL", "").strip()
+    if external:
+        shown = _mask_url(external)
+        log("redis", f"REDIS_URL={shown} is set: checking it, starting nothing")
+        reason = ""
+
+        def answers() -> bool:
+            nonlocal reason
+            reason = redis_probe(external) or ""
+            return not reason
+
+        if not _wait_until(answers, min(timeout, 30.0), interval=1.0):
+            raise ServiceError(
+                f"redis: REDIS_URL={shown} does not answer PING ({reason}); "
+                "unset it to use the project's own redis-server"
+            )
+        log("redis", f"{shown} answers")
+        return external
+    with _lock():
+        return _ensure_local_redis(timeout)
+
+
+def _mask_url(url: str) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+# --- Stop and status -------------------------------------------------------------------------
+
+
+def stop_kafka() -> None:
+    """Stop the project's broker (only it, by its pid file)."""
+    _stop(KAFKA)
+
+
+def stop_redis() -> None:
+    """Stop the project's redis-server (only it, by its pid file)."""
+    _stop(REDIS)
+
+
+def stop_all() -> None:
+    """Stop every service this project started (Kafka first, then Redis)."""
+    stop_kafka()
+    stop_redis()
+
+
+def service_status(service: _Local) -> dict[str, str]:
+    """State of one service: name, state (up/down/...), pid, address, note. Changes nothing."""
+    env_name = "KAFKA_BOOTSTRAP_SERVERS" if service is KAFKA else "REDIS_URL"
+    external = os.environ.get(env_name, "").strip()
+    probe_target = KAFKA_BOOTSTRAP if service is KAFKA else REDIS_URL
+
+    def probe(target: str) -> str | None:
+        try:
+            if service is KAFKA:
+                return kafka_probe(target, timeout=3.0)
+            return redis_probe(target)
+        except ServiceError as exc:  # python packages missing: fall back to the port
+            host, _, port = service.address.rpartition(":")
+            return None if port_open(host, int(port)) else str(exc)
+
+    pid = read_pid(service.pid_file)
+    own = pid is not None and pid_alive(pid) and is_ours(pid, service)
+    row = {"service": service.name, "pid": str(pid) if own else "-", "address": service.address}
+    if own:
+        answer = probe(probe_target)
+        row["state"] = "up" if answer is None else "starting"
+        row["note"] = f"project-local, log {rel(service.log_file)}"
+        if answer is not None:
+            row["note"] += f" (not answering: {answer})"
+    elif pid is not None:
+        row["state"] = "down"
+        row["note"] = f"stale pid file {rel(service.pid_file)} (pid {pid})"
+    else:
+        row["state"] = "down"
+        row["note"] = "not started by this project"
+        if port_open(*_host_port(service.address)) and probe(probe_target) is None:
+            row["state"] = "up"
+            row["note"] = "answering, but not started by this project"
+    if external:
+        shown = external if service is KAFKA else _mask_url(external)
+        answer = probe(external)
+        row["note"] += f"; {env_name}={shown} is set and {'answers' if answer is None else 'DOWN'}"
+    return row
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host, int(port)
+
+
+# --- Command line ----------------------------------------------------------------------------
+
+
+def _selected(which: str) -> list[str]:
+    return ["redis", "kafka"] if which == "all" else [which]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="services/local.py",
+        description="Start, stop or show Vigie's local Kafka broker and Redis server.",
+    )
+    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument("service", nargs="?", default="all", choices=("kafka", "redis", "all"))
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help=f"seconds to wait for readiness (default: kafka {KAFKA_TIMEOUT_S:.0f}, "
+        f"redis {REDIS_TIMEOUT_S:.0f})",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            ready = []
+            for name in _selected(args.service):
+                if name == "redis":
+                    url = ensure_redis(args.timeout or REDIS_TIMEOUT_S)
+                    ready.append(f"REDIS_URL={_mask_url(url)}")
+                else:
+                    bootstrap = ensure_kafka(args.timeout or KAFKA_TIMEOUT_S)
+                    ready.append(f"KAFKA_BOOTSTRAP_SERVERS={bootstrap}")
+            log("services", "ready: " + " ".join(ready))
+        elif args.command == "down":
+            for name in reversed(_selected(args.service)):
+                _stop(KAFKA if name == "kafka" else REDIS)
+        else:
+            for name in _selected(args.service):
+                row = service_status(KAFKA if name == "kafka" else REDIS)
+                print(
+                    f"{row['service']:<6} {row['state']:<8} pid {row['pid']:<8} "
+                    f"{row['address']:<16} {row['note']}"
+                )
+    except ServiceError as exc:
+        print(f"[services] error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("[services] interrupted", file=sys.stderr, flush=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
