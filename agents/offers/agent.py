@@ -17,6 +17,7 @@ def offers_handler(rt: Runtime) -> OffersHandler:
         rt.model(MODEL_NAME, make_salary_baseline, learns_from=("offers",)),
         ratio_threshold=rt.settings.salary_alert_ratio,
         min_count=rt.settings.baseline_min_count,
+        region_of=rt.referential.region_of_departement,
     )
 
 

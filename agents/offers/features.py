@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 
-def area_key(rome_code: str, departement: str) -> str:
-    """Key of a local market: one occupation in one département, e.g. ``M1805|07``."""
-    return f"{rome_code}|{departement}"
+# Area levels from the finest to the coarsest: a market with too few offers falls back to the
+# next level up, and the alert says which level it used.
+AREA_LEVELS = ("bassin", "departement", "region", "national")
+
+
+def market_keys(
+    rome_code: str, *, bassin: str | None, departement: str, region: str | None
+) -> list[tuple[str, str]]:
+    """(level, key) of every market an offer belongs to, finest first, e.g. ``M1805|dep:07``."""
+    areas = {"bassin": bassin, "departement": departement, "region": region, "national": "FR"}
+    return [(level, f"{rome_code}|{level}:{areas[level]}")
+            for level in AREA_LEVELS if areas[level]]
 
 
 def monthly_salary(record: dict[str, Any]) -> float | None:

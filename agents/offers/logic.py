@@ -7,11 +7,12 @@ never compared with a market that already contains it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agents.offers.features import area_key, full_time_equivalent_salary
+from agents.offers.features import full_time_equivalent_salary, market_keys
 from agents.offers.model import MODEL_NAME, BaselineSummary
 from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate, alert_id
 from streams.modelstore import ManagedModel
@@ -27,6 +28,7 @@ class SalaryFinding:
     market: BaselineSummary | None
     ratio: float | None  # salary / local median
     below_market: bool
+    level: str = ""  # the area level of ``market``: bassin, departement, region or national
 
 
 def euros(amount: float) -> str:
@@ -35,16 +37,34 @@ def euros(amount: float) -> str:
 
 
 def assess_salary(
-    salary: float, market: BaselineSummary | None, *, ratio_threshold: float, min_count: int
+    salary: float,
+    market: BaselineSummary | None,
+    *,
+    ratio_threshold: float,
+    min_count: int,
+    level: str = "departement",
 ) -> SalaryFinding:
     """Compare a full-time-equivalent salary with its market's median.
 
     A market with fewer than ``min_count`` offers has no trustworthy median: no verdict then.
     """
     if market is None or market.count < min_count or market.median <= 0:
-        return SalaryFinding(salary, market, None, False)
+        return SalaryFinding(salary, market, None, False, level)
     ratio = salary / market.median
-    return SalaryFinding(salary, market, ratio, ratio < ratio_threshold)
+    return SalaryFinding(salary, market, ratio, ratio < ratio_threshold, level)
+
+
+LEVEL_WORDS = {
+    "bassin": "le bassin d'emploi {bassin}",
+    "departement": "le département {departement}",
+    "region": "la région de l'offre",
+    "national": "l'ensemble de la France",
+}
+
+
+def where(record: dict[str, Any], level: str) -> str:
+    """French words for the area a market covers, e.g. « le département 07 »."""
+    return LEVEL_WORDS[level].format(bassin=record.get("bassin"), departement=record["departement"])
 
 
 def low_salary_alert(
@@ -65,7 +85,7 @@ def low_salary_alert(
         "audience_id": dep,
         "subject_kind": "offer",
         "subject_id": record["offer_id"],
-        "title": f"Offre {record['offer_id']} : salaire {gap:.0%} sous la médiane locale",
+        "title": f"Offre {record['offer_id']} : salaire {gap:.0%} sous la médiane du marché",
         "score": round(gap, 4),
         "reasons": [
             {
@@ -73,11 +93,11 @@ def low_salary_alert(
                 "message": (
                     f"Salaire proposé : {euros(finding.salary)} brut mensuel (équivalent temps "
                     f"plein), contre une médiane de {euros(market.median)} pour « {occupation} » "
-                    f"dans le département {dep} ({market.count} offres observées)."
+                    f"dans {where(record, finding.level)} ({market.count} offres observées)."
                 ),
                 "value": round(finding.salary, 2),
                 "reference": round(market.median, 2),
-                "level": "departement",
+                "level": finding.level,
             }
         ],
         "suggestions": [
@@ -93,6 +113,7 @@ def low_salary_alert(
             "market_median": f"{market.median:.2f}",
             "market_q1": f"{market.q1:.2f}",
             "market_count": str(market.count),
+            "market_level": finding.level,
         },
         "model_name": MODEL_NAME,
         "model_version": model_version,
@@ -128,6 +149,7 @@ def _offer_state(
         if finding.market is not None:
             fields["market_median"] = f"{finding.market.median:.2f}"
             fields["market_count"] = str(finding.market.count)
+            fields["market_level"] = finding.level
     return StateUpdate("offer", record["offer_id"], fields)
 
 
@@ -136,8 +158,16 @@ class OffersHandler:
 
     records = frozenset({"OfferPosted", "OfferClosed"})
 
-    def __init__(self, baseline: ManagedModel, *, ratio_threshold: float, min_count: int):
+    def __init__(
+        self,
+        baseline: ManagedModel,
+        *,
+        ratio_threshold: float,
+        min_count: int,
+        region_of: Callable[[str], str | None] = lambda dep: None,
+    ):
         self.baseline = baseline
+        self.region_of = region_of
         self.ratio_threshold = ratio_threshold
         self.min_count = min_count
 
@@ -160,16 +190,19 @@ class OffersHandler:
         version = self.baseline.version_label
         finding = alert = None
         if salary is not None:
-            key = area_key(record["rome_code"], record["departement"])
-            finding = assess_salary(
-                salary, self.baseline.model.summary(key),
-                ratio_threshold=self.ratio_threshold, min_count=self.min_count,
-            )
+            dep = record["departement"]
+            keys = market_keys(record["rome_code"], bassin=record.get("bassin"), departement=dep,
+                               region=self.region_of(dep))
+            trusted = self.baseline.model.first_trusted(keys, self.min_count)
+            level, market = trusted if trusted else (keys[0][0], None)
+            finding = assess_salary(salary, market, ratio_threshold=self.ratio_threshold,
+                                    min_count=self.min_count, level=level)
             if finding.below_market:
                 alert = low_salary_alert(record, source, finding, version)
                 out.alerts.append(alert)
             if self.baseline.should_learn(source.topic, source.partition, source.offset):
-                self.baseline.model.learn_one(key, salary)
+                for _, key in keys:
+                    self.baseline.model.learn_one(key, salary)
                 self.baseline.learned(source.topic, source.partition, source.offset)
         out.states.append(_offer_state(record, finding, alert, version))
 

@@ -6,10 +6,10 @@ saved in the shared model store like every other model. P² quantile sketches ke
 
 >>> baseline = make_salary_baseline()
 >>> for pay in (1800, 1900, 2000, 2100, 2200):
-...     baseline.learn_one("M1805|07", pay)
->>> baseline.summary("M1805|07").median
+...     baseline.learn_one("M1805|departement:07", pay)
+>>> baseline.summary("M1805|departement:07").median
 2000.0
->>> baseline.summary("K2204|75") is None
+>>> baseline.summary("K2204|departement:75") is None
 True
 """
 
@@ -55,7 +55,7 @@ class _Market:
 
 
 class SalaryBaseline:
-    """Running salary quartiles per local market key (see ``features.area_key``)."""
+    """Running salary quartiles per market key (see ``features.market_keys``)."""
 
     def __init__(self) -> None:
         self._markets: dict[str, _Market] = {}
@@ -69,6 +69,16 @@ class SalaryBaseline:
         if market is None:
             market = self._markets[key] = _Market()
         market.update(salary)
+
+    def first_trusted(
+        self, keys: list[tuple[str, str]], min_count: int
+    ) -> tuple[str, BaselineSummary] | None:
+        """The finest (level, summary) among ``keys`` with at least ``min_count`` offers."""
+        for level, key in keys:
+            summary = self.summary(key)
+            if summary is not None and summary.count >= min_count:
+                return level, summary
+        return None
 
     def summary(self, key: str) -> BaselineSummary | None:
         """The market's figures, or None when it has seen no offer."""

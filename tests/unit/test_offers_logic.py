@@ -96,3 +96,23 @@ def test_offer_without_salary_is_assessed_but_not_learnt() -> None:
 def test_euros_uses_french_grouping() -> None:
     assert euros(2150.4) == "2 150 €"
     assert euros(980) == "980 €"
+
+
+def test_a_thin_local_market_falls_back_to_the_next_level_and_says_so() -> None:
+    model = ManagedModel(MODEL_NAME, MemoryModelStore(), make_salary_baseline)
+    h = OffersHandler(model, ratio_threshold=0.8, min_count=5,
+                      region_of=lambda dep: "84" if dep in {"07", "26"} else "11")
+    out = Outputs()
+    for i, pay in enumerate((1950, 2000, 2050, 2000, 1980, 2020)):
+        h.handle("OfferPosted", offer(f"drome-{i}", float(pay), departement="26"), src(i), out)
+    h.handle("OfferPosted", offer("ardeche", 1200.0), src(50), out)  # first offer in 07
+    assert len(out.alerts) == 1
+    alert = out.alerts[0]
+    assert alert["reasons"][0]["level"] == "region"
+    assert alert["inputs"]["market_level"] == "region"
+    assert "la région" in alert["reasons"][0]["message"]
+    for i, pay in enumerate((1500, 1500, 1500, 1500, 1500)):
+        h.handle("OfferPosted", offer(f"ard-{i}", float(pay)), src(60 + i), out)
+    h.handle("OfferPosted", offer("ardeche-2", 1300.0), src(70), out)
+    assert out.states[-1].fields["market_level"] == "departement"
+    assert out.states[-1].fields["salary_assessment"] == "in_market"  # 1300 / ~1500 >= 0.8

@@ -1,0 +1,1 @@
+"""Vigie's benchmarks: ``make bench`` runs :mod:`benchmarks.run`; see ``benchmarks/README.md``."""
