@@ -95,14 +95,16 @@ def cleanup(s: Settings, *, timeout_s: float = 30.0) -> list[str]:
         names = admin.list_topics(timeout=timeout_s).topics
         # Faust names its internal topics after the app id (e.g. `<app id>-__assignor-__leader`).
         ours = [n for n in names if n.startswith((s.topic_prefix, f"{s.app_id}-"))]
-        for name, future in (admin.delete_topics(ours, operation_timeout=timeout_s).items()
-                             if ours else []):
+        for name, future in (
+            admin.delete_topics(ours, operation_timeout=timeout_s).items() if ours else []
+        ):
             try:
                 future.result()
             except KafkaException as exc:
                 failures.append(f"topic {name}: {exc}")
         groups = [s.app_id, f"{s.app_id}-raw"]
-        for group, future in admin.delete_consumer_groups(groups, request_timeout=timeout_s).items():
+        deleted = admin.delete_consumer_groups(groups, request_timeout=timeout_s)
+        for group, future in deleted.items():
             try:
                 future.result()
             except KafkaException as exc:

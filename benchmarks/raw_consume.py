@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from benchmarks.system import peak_rss_mib
 from schemas.codec import Codec, SchemaRegistry
@@ -31,12 +31,15 @@ BATCH = 1000
 
 
 def _consumer(settings: Settings) -> Consumer:
-    return Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
-        "group.id": f"{settings.app_id}-raw",  # its own group; partitions are assigned, not joined
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-    })
+    return Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            # Its own group, but partitions are assigned, not joined: no rebalance to wait for.
+            "group.id": f"{settings.app_id}-raw",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
 
 
 def _partitions(consumer: Consumer, settings: Settings) -> list[TopicPartition]:
@@ -55,20 +58,25 @@ def throughput(settings: Settings, expect: int, timeout_s: float) -> dict[str, A
     codec = Codec(SchemaRegistry.default())
     consumer = _consumer(settings)
     try:
-        consumer.assign([TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING)
-                         for tp in _partitions(consumer, settings)])
+        consumer.assign(
+            [
+                TopicPartition(tp.topic, tp.partition, OFFSET_BEGINNING)
+                for tp in _partitions(consumer, settings)
+            ]
+        )
         decoded = errors = 0
         first_message_s: float | None = None
         began = time.perf_counter()
         deadline = began + timeout_s
         while decoded + errors < expect and time.perf_counter() < deadline:
             # Never ask for more than remain: consume() waits for a full batch or its timeout.
-            for msg in consumer.consume(num_messages=min(BATCH, expect - decoded - errors),
-                                        timeout=1.0):
+            for msg in consumer.consume(
+                num_messages=min(BATCH, expect - decoded - errors), timeout=1.0
+            ):
                 if msg.error() is not None:
-                    if msg.error().code() != KafkaError._PARTITION_EOF:
+                    if msg.error().fatal():
                         raise SystemExit(f"raw consumer: {msg.error()}")
-                    continue
+                    continue  # transient: librdkafka retries by itself
                 if first_message_s is None:
                     first_message_s = time.perf_counter() - began
                 try:
@@ -79,9 +87,16 @@ def throughput(settings: Settings, expect: int, timeout_s: float) -> dict[str, A
         seconds = time.perf_counter() - began
     finally:
         consumer.close()
-    return {"mode": "throughput", "events": decoded + errors, "decoded": decoded,
-            "decode_errors": errors, "seconds": seconds, "first_message_s": first_message_s,
-            "complete": decoded + errors >= expect, "peak_rss_mib": peak_rss_mib()}
+    return {
+        "mode": "throughput",
+        "events": decoded + errors,
+        "decoded": decoded,
+        "decode_errors": errors,
+        "seconds": seconds,
+        "first_message_s": first_message_s,
+        "complete": decoded + errors >= expect,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 def live(settings: Settings, expect: int, timeout_s: float) -> dict[str, Any]:
@@ -110,8 +125,13 @@ def live(settings: Settings, expect: int, timeout_s: float) -> dict[str, Any]:
             latencies_ms.append(time.time() * 1000 - msg.timestamp()[1])
     finally:
         consumer.close()
-    return {"mode": "live", "events": len(latencies_ms), "latencies_ms": latencies_ms,
-            "complete": len(latencies_ms) >= expect, "peak_rss_mib": peak_rss_mib()}
+    return {
+        "mode": "live",
+        "events": len(latencies_ms),
+        "latencies_ms": latencies_ms,
+        "complete": len(latencies_ms) >= expect,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,7 +103,11 @@ def markdown_table(rows: Iterable[Row]) -> str:
     """The ``measure | value | baseline | ratio`` table, numbers right-aligned."""
     lines = ["| measure | value | baseline | ratio |", "|---|---:|---:|---:|"]
     for row in rows:
-        cells = (row.measure, format_value(row.value), format_value(row.baseline),
-                 format_ratio(row.ratio))
+        cells = (
+            row.measure,
+            format_value(row.value),
+            format_value(row.baseline),
+            format_ratio(row.ratio),
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

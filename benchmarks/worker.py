@@ -84,7 +84,10 @@ class WorkerProcess:
             self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "streams.cli", "worker"],
-                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.workdir,
             )
 
     @property
@@ -98,8 +101,15 @@ class WorkerProcess:
         processed, dead = self.redis.hmget(self.metrics_key, ["processed", "dead_letters"])
         return int(processed or 0) + int(dead or 0)
 
-    def wait_for(self, target: int, *, timeout_s: float, started_at: float | None = None,
-                 interval_s: float = 0.1, stall_s: float = 120.0) -> Progress:
+    def wait_for(
+        self,
+        target: int,
+        *,
+        timeout_s: float,
+        started_at: float | None = None,
+        interval_s: float = 0.1,
+        stall_s: float = 120.0,
+    ) -> Progress:
         """Sample the counter until it reaches ``target``; raise if the worker dies or stalls."""
         progress = Progress(started_at or time.monotonic(), self.counted())
         deadline = time.monotonic() + timeout_s
@@ -114,17 +124,22 @@ class WorkerProcess:
                 return progress
             self._check_alive()
             if now > deadline:
-                raise WorkerFailed(f"timed out after {timeout_s:.0f}s at {value}/{target} events:\n"
-                                   + self.log_tail())
+                raise WorkerFailed(
+                    f"timed out after {timeout_s:.0f}s at {value}/{target} events:\n"
+                    + self.log_tail()
+                )
             if progress.first_change_at is not None and now - last_move > stall_s:
-                raise WorkerFailed(f"no progress for {stall_s:.0f}s at {value}/{target} events:\n"
-                                   + self.log_tail())
+                raise WorkerFailed(
+                    f"no progress for {stall_s:.0f}s at {value}/{target} events:\n"
+                    + self.log_tail()
+                )
             time.sleep(interval_s)
 
     def _check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
-            raise WorkerFailed(f"the worker exited with code {self.proc.returncode}:\n"
-                               + self.log_tail())
+            raise WorkerFailed(
+                f"the worker exited with code {self.proc.returncode}:\n" + self.log_tail()
+            )
 
     def peak_rss_mib(self) -> float | None:
         """The worker's VmHWM, read while it still runs."""
@@ -180,4 +195,3 @@ def alert_latencies(
         source_ms = alert["source_timestamp"]
         (after if source_ms >= split_ms else before).append(float(entry_ms - source_ms))
     return before, after
-

@@ -169,6 +169,7 @@ RECORDS: dict[str, dict[str, Any]] = {
         "source_topic": "vigie.offers",
         "source_partition": 2,
         "source_offset": 18734,
+        "source_timestamp": 1772442000000,
     },
 }
 

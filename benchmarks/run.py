@@ -1,0 +1,394 @@
+"""``make bench``: the worker's throughput, memory and latency, each against a same-run baseline.
+
+    .venv/bin/python benchmarks/run.py [--events N] [--seed S] [--quick]
+
+One run, on a fresh namespace (topics ``bench-<id>.*``, Redis keys ``bench-<id>:*``, its own
+consumer groups), all deleted at the end:
+
+1. publish N simulated events, unthrottled (the publisher's rate);
+2. baseline: a raw confluent-kafka consume-and-decode loop over them, in its own process;
+3. a real ``vigie worker`` processes them (throughput, wall time, peak memory, backlog latency);
+4. live phase: M more events at a fixed rate while the worker and a raw consumer both follow
+   the topics (event-to-alert latency against produce-to-consume latency).
+
+The table goes to stdout, ``benchmarks/results/latest.md`` and ``latest.json``; the worker's log
+to ``benchmarks/results/worker.log``. How to read the figures: ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
+    sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from benchmarks import namespace  # noqa: E402
+from benchmarks.stats import Row, markdown_table, rate, summarize  # noqa: E402
+from benchmarks.system import machine  # noqa: E402
+from benchmarks.worker import WorkerFailed, WorkerProcess, alert_latencies  # noqa: E402
+from streams.errors import VigieError  # noqa: E402
+from streams.settings import Settings  # noqa: E402
+from streams.simulate import run_simulation  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+DEFAULT_EVENTS = 50_000
+QUICK_EVENTS = 5_000
+LIVE_EVENTS = 3_000
+LIVE_RATE = 500.0
+
+
+class BenchmarkFailed(Exception):
+    """Raised when a phase cannot produce its figure (a child failed, a timeout)."""
+
+
+def _raw_command(mode: str, expect: int, timeout_s: float) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "benchmarks.raw_consume",
+        mode,
+        "--expect",
+        str(expect),
+        "--timeout",
+        str(timeout_s),
+    ]
+
+
+def _last_json(stdout: str, what: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise BenchmarkFailed(f"{what} printed no result")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def raw_throughput(settings: Settings, events: int, timeout_s: float) -> dict[str, Any]:
+    """Run the baseline loop in its own process; adds its wall time including start-up."""
+    env = {**os.environ, **namespace.worker_env(settings)}
+    began = time.monotonic()
+    done = subprocess.run(
+        _raw_command("throughput", events, timeout_s),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s + 60,
+        check=False,
+    )
+    wall_s = time.monotonic() - began
+    if done.returncode != 0:
+        raise BenchmarkFailed(f"raw consumer failed ({done.returncode}): {done.stderr[-2000:]}")
+    result = _last_json(done.stdout, "the raw consumer")
+    if not result["complete"]:
+        raise BenchmarkFailed(f"raw consumer read {result['events']}/{events} events in time")
+    result["wall_s"] = wall_s
+    return result
+
+
+class RawLive:
+    """The baseline's live reader: a raw consumer process following the topics' end."""
+
+    def __init__(self, settings: Settings, expect: int, timeout_s: float) -> None:
+        env = {**os.environ, **namespace.worker_env(settings)}
+        self.proc = subprocess.Popen(
+            _raw_command("live", expect, timeout_s),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Block until it has assigned itself the topics' current ends."""
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if readable:
+                line = self.proc.stdout.readline()
+                if '"ready"' in line:
+                    return
+                if not line:  # EOF: it died
+                    break
+        raise BenchmarkFailed(f"raw live consumer not ready: {self._stderr()}")
+
+    def result(self, timeout_s: float) -> dict[str, Any]:
+        """Its figures, once it has read what it expected."""
+        try:
+            stdout, stderr = self.proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise BenchmarkFailed("raw live consumer did not finish in time") from exc
+        if self.proc.returncode != 0:
+            raise BenchmarkFailed(f"raw live consumer failed: {stderr[-2000:]}")
+        return _last_json(stdout, "the raw live consumer")
+
+    def _stderr(self) -> str:
+        self.stop()
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()[-2000:]
+
+    def stop(self) -> None:
+        """Terminate it if it still runs."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Every phase, in order; returns the raw figures."""
+    figures: dict[str, Any] = {}
+    namespace.create(settings)
+
+    _say(f"1/4 publishing {args.events:,} simulated events (seed {args.seed}, unthrottled)")
+    published = run_simulation(settings, seed=args.seed, events=args.events)
+    n = sum(published.published.values())
+    figures["publish"] = {
+        "events": n,
+        "seconds": published.seconds,
+        "events_per_s": rate(n, published.seconds),
+        "by_type": dict(published.published),
+    }
+
+    _say("2/4 baseline: raw consume + decode loop")
+    figures["raw"] = raw_throughput(settings, n, args.timeout)
+    figures["raw"]["events_per_s"] = rate(figures["raw"]["events"], figures["raw"]["seconds"])
+
+    _say("3/4 worker: processing the backlog")
+    worker = WorkerProcess(settings, RESULTS / "worker.log", workdir)
+    raw_live: RawLive | None = None
+    try:
+        worker.start()
+        backlog = worker.wait_for(n, timeout_s=args.timeout, started_at=worker.started_at)
+        figures["worker"] = {
+            "events": backlog.last_value,
+            "steady_events": backlog.steady_events,
+            "steady_seconds": backlog.steady_seconds,
+            "events_per_s": rate(backlog.steady_events, backlog.steady_seconds),
+            "wall_s": (backlog.last_change_at or 0.0) - worker.started_at,
+            "startup_s": (backlog.first_change_at or 0.0) - worker.started_at,
+        }
+
+        _say(
+            f"4/4 live: {args.live_events:,} events at {args.live_rate:.0f}/s "
+            "(worker and raw consumer following)"
+        )
+        raw_live = RawLive(settings, args.live_events, args.timeout)
+        raw_live.wait_ready()
+        live_start_ms = int(time.time() * 1000)
+        live = run_simulation(
+            settings, seed=args.seed + 1, events=args.live_events, rate=args.live_rate
+        )
+        m = sum(live.published.values())
+        worker.wait_for(backlog.last_value + m, timeout_s=args.timeout)
+        figures["live_publish"] = {
+            "events": m,
+            "seconds": live.seconds,
+            "events_per_s": rate(m, live.seconds),
+        }
+        raw_live_result = raw_live.result(timeout_s=60)
+        figures["raw"]["live_peak_rss_mib"] = raw_live_result["peak_rss_mib"]
+        figures["raw"]["live_latency_ms"] = summarize(raw_live_result["latencies_ms"])
+        figures["worker"]["peak_rss_mib"] = worker.peak_rss_mib()
+
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=30)
+        try:
+            backlog_ms, live_ms = alert_latencies(client, settings, split_ms=live_start_ms)
+        finally:
+            client.close()
+        figures["worker"]["backlog_latency_ms"] = summarize(backlog_ms)
+        figures["worker"]["live_latency_ms"] = summarize(live_ms)
+    finally:
+        if raw_live is not None:
+            raw_live.stop()
+        figures.setdefault("worker", {})["exit_code"] = worker.stop()
+    return figures
+
+
+def rows(f: dict[str, Any]) -> list[Row]:
+    """The results table, every figure beside its same-run baseline."""
+    worker, raw = f["worker"], f["raw"]
+    live, raw_live = worker["live_latency_ms"], raw["live_latency_ms"]
+    table = [
+        Row(
+            "throughput (events/s): worker vs raw consume+decode",
+            worker["events_per_s"],
+            raw["events_per_s"],
+        ),
+        Row(
+            "publish (events/s): simulate+validate+encode+send vs raw consume+decode",
+            f["publish"]["events_per_s"],
+            raw["events_per_s"],
+        ),
+        Row(
+            "peak memory (MiB, VmHWM): worker vs raw loop",
+            worker["peak_rss_mib"],
+            raw["peak_rss_mib"],
+        ),
+        Row(
+            "wall time for the N events incl. start-up (s): worker vs raw loop process",
+            worker["wall_s"],
+            raw["wall_s"],
+        ),
+    ]
+    for q in ("p50", "p95", "p99", "max"):
+        table.append(
+            Row(
+                f"live latency {q} (ms): worker event->alert vs raw produce->decode",
+                live[q],
+                raw_live[q],
+            )
+        )
+    backlog = worker["backlog_latency_ms"]
+    for q in ("p50", "p99"):
+        table.append(
+            Row(f"backlog latency {q} (ms, pre-produced: includes queueing)", backlog[q], "n/a")
+        )
+    return table
+
+
+def report(
+    f: dict[str, Any], info: dict[str, Any], args: argparse.Namespace, settings: Settings
+) -> str:
+    """The Markdown report: context, table, and the counts behind the figures."""
+    worker, raw = f["worker"], f["raw"]
+    header = [
+        "# Vigie benchmark",
+        "",
+        f"- date: {info['date']}; commit: `{info['commit']}`",
+        f"- machine: {info['nproc']} CPU ({info['cpu']}), {info['memory_mib']:,.0f} MiB RAM, "
+        f"Python {info['python']}, Linux {info['kernel']}",
+        f"- N = {f['publish']['events']:,} events, seed {args.seed}; live phase: "
+        f"{f['live_publish']['events']:,} events at {args.live_rate:.0f}/s (seed {args.seed + 1})",
+        f"- worker settings: {settings.partitions} partitions per topic, batch "
+        f"{settings.batch_size} within {settings.batch_within_s}s",
+        "",
+    ]
+    notes = [
+        "",
+        f"- worker: start-up to first batch {worker['startup_s']:.1f}s; throughput timed over "
+        f"{worker['steady_events']:,} events in {worker['steady_seconds']:.1f}s",
+        f"- raw loop: {raw['events']:,} events decoded in {raw['seconds']:.2f}s "
+        f"(first message after {raw['first_message_s']:.2f}s)",
+        f"- alerts: {worker['backlog_latency_ms']['count']:,} from the backlog, "
+        f"{worker['live_latency_ms']['count']:,} under live load; raw live latency over "
+        f"{raw['live_latency_ms']['count']:,} messages",
+        "- events by type: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(f["publish"]["by_type"].items())),
+    ]
+    return "\n".join([*header, markdown_table(rows(f)), *notes]) + "\n"
+
+
+def _say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _terminate(signum: int, _frame: Any) -> NoReturn:
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that clean up
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        description="Benchmark the Vigie worker against a raw consumer, in one run.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="events N to process")
+    parser.add_argument("--seed", type=int, default=7, help="simulation seed (live: seed + 1)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run: N={QUICK_EVENTS:,} unless --events is given",
+    )
+    parser.add_argument(
+        "--live-events",
+        type=int,
+        default=LIVE_EVENTS,
+        help="events M published during the live-latency phase",
+    )
+    parser.add_argument(
+        "--live-rate",
+        type=float,
+        default=LIVE_RATE,
+        help="events per second of the live-latency phase",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds each phase may take before the run fails",
+    )
+    args = parser.parse_args(argv)
+    if args.quick and "--events" not in (argv if argv is not None else sys.argv[1:]):
+        args.events = QUICK_EVENTS
+    if args.events < 1 or args.live_events < 1 or args.live_rate <= 0:
+        parser.error("--events, --live-events and --live-rate must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 on success, 1 when a phase failed, 2 when services are down."""
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    settings = namespace.bench_settings()
+    try:
+        namespace.check_services(settings)
+    except namespace.ServicesDown as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    info = machine(ROOT)
+    _say(
+        f"namespace {settings.topic_prefix}* / {settings.redis_prefix}:* on "
+        f"{settings.kafka_bootstrap_servers}"
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="vigie-bench-"))
+    try:
+        figures = measure(settings, args, workdir)
+    except (BenchmarkFailed, WorkerFailed, VigieError) as exc:
+        print(f"bench: failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        _say("cleaning up the namespace")
+        for failure in namespace.cleanup(settings):
+            print(f"bench: cleanup: {failure}", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+    text = report(figures, info, args, settings)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(text)
+    payload = {
+        "machine": info,
+        "events": figures["publish"]["events"],
+        "seed": args.seed,
+        "live_rate": args.live_rate,
+        "namespace": settings.topic_prefix,
+        "figures": figures,
+        "table": [
+            {"measure": r.measure, "value": r.value, "baseline": r.baseline, "ratio": r.ratio}
+            for r in rows(figures)
+        ],
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
