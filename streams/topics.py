@@ -78,7 +78,10 @@ TOPICS: tuple[TopicSpec, ...] = (
 
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}
 INPUT_TOPICS: tuple[str, ...] = ("offers", "jobseekers", "emails", "feedback")
-RECORD_TOPIC: dict[str, TopicSpec] = {r: t for t in TOPICS for r in t.records}
+# Input event type -> its topic. Alerts are Vigie's output: nobody publishes them from outside.
+RECORD_TOPIC: dict[str, TopicSpec] = {
+    r: t for t in TOPICS if t.name in INPUT_TOPICS for r in t.records
+}
 
 
 def topic_for_record(record_name: str) -> TopicSpec:

@@ -169,7 +169,7 @@ RECORDS: dict[str, dict[str, Any]] = {
         "source_topic": "vigie.offers",
         "source_partition": 2,
         "source_offset": 18734,
-        "source_timestamp": 1772442000000,
+        "source_timestamp": datetime(2025, 3, 28, 14, 24, 54, 700000, tzinfo=UTC),
     },
 }
 
