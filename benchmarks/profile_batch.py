@@ -1,0 +1,109 @@
+"""Where the worker's CPU goes: cProfile of :meth:`Processor.process` on simulated batches.
+
+    .venv/bin/python -m benchmarks.profile_batch [--events 20000] [--seed 7] [--top 25]
+
+No Kafka and no Redis I/O: the events are simulated and Avro-encoded here (the same bytes the
+publisher sends), wrapped as :class:`~streams.pipeline.InputEvent` s and fed in batches of
+``VIGIE_BATCH_SIZE`` to the processor the worker builds (the app's own discovery registers the
+use cases; models live in a memory store). It prints the processing rate without the profiler,
+then the top functions of a profiled pass over the same events (new offsets, so models keep
+learning): what a worker batch costs before delivery, Faust and the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+import zlib
+from datetime import UTC, datetime
+
+from sinks.outputs import SourceRef
+from streams.modelstore import MemoryModelStore
+from streams.pipeline import InputEvent, Processor
+from streams.simulate import simulation_start
+from streams.simulator import SimConfig, simulate
+from streams.topics import record_key, topic_for_record
+
+
+def simulated_events(processor: Processor, prefix: str, partitions: int, seed: int,
+                     events: int) -> list[InputEvent]:
+    """``events`` encoded simulated events, as the worker would read them."""
+    config = SimConfig()
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    offsets: dict[tuple[str, int], int] = {}
+    out = []
+    for event in simulate(seed, events, start=simulation_start(events, config), config=config,
+                          referential=processor.referential):
+        key = record_key(event.record_name, event.record)
+        topic = f"{prefix}{topic_for_record(event.record_name).name}"
+        partition = zlib.crc32(key.encode()) % partitions
+        offset = offsets.get((topic, partition), 0)
+        offsets[(topic, partition)] = offset + 1
+        value = processor.codec.encode(event.record_name, event.record)
+        out.append(InputEvent(SourceRef(topic, partition, offset, now_ms), key.encode(), value))
+    return out
+
+
+def shifted(events: list[InputEvent], by: int) -> list[InputEvent]:
+    """The same events at offsets ``by`` further: new events to the models."""
+    return [InputEvent(SourceRef(e.source.topic, e.source.partition, e.source.offset + by,
+                                 e.source.timestamp_ms), e.key, e.value) for e in events]
+
+
+def run_batches(processor: Processor, events: list[InputEvent], batch: int) -> tuple[int, int]:
+    """Process ``events`` in batches; returns (processed, alerts)."""
+    processed = alerts = 0
+    for i in range(0, len(events), batch):
+        outputs = processor.process(events[i:i + batch])
+        processed += outputs.processed
+        alerts += len(outputs.alerts)
+    return processed, alerts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time, then profile, the processor on simulated events."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--top", type=int, default=25, help="functions shown per ordering")
+    args = parser.parse_args(argv)
+
+    # The worker's own app and discovery: the same use cases, built the same way.
+    from streams.app import app, runtime
+
+    app.discover()
+    runtime.start(model_store=MemoryModelStore())
+    processor, settings = runtime.processor, runtime.settings
+    events = simulated_events(processor, settings.topic_prefix, settings.partitions, args.seed,
+                              args.events)
+    sizes = sorted(len(e.value) for e in events)
+    print(f"{len(events):,} events, value size median {sizes[len(sizes) // 2]} B; "
+          f"batches of {settings.batch_size}")
+
+    began = time.perf_counter()
+    processed, alerts = run_batches(processor, events, settings.batch_size)
+    seconds = time.perf_counter() - began
+    print(f"Processor.process, no profiler: {processed:,} processed, {alerts:,} alerts in "
+          f"{seconds:.2f}s = {processed / seconds:,.0f} events/s, "
+          f"{seconds / len(events) * 1e6:.0f} us/event")
+
+    profiler = cProfile.Profile()
+    again = shifted(events, len(events))
+    profiler.enable()
+    run_batches(processor, again, settings.batch_size)
+    profiler.disable()
+    for order in ("tottime", "cumulative"):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).strip_dirs().sort_stats(order).print_stats(args.top)
+        print(f"\n--- profiled pass, top {args.top} by {order} ---")
+        print(text.getvalue().split("\n", 4)[-1].strip("\n"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
