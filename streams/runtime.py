@@ -120,7 +120,15 @@ class Runtime:
         """The loop every agent runs: take a batch of events, process it, let Faust ack it."""
         s = self.settings
         async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
-            await self.process_batch([to_input_event(e.message) for e in events])
+            try:
+                await self.process_batch([to_input_event(e.message) for e in events])
+            except BaseException:
+                # take_events acks the batch even when this body raises (a stop during an
+                # outage cancels the delivery). Holding one more reference on each message
+                # keeps its offset uncommitted, so the next worker reads it again.
+                for e in events:
+                    e.message.incref()
+                raise
 
     async def stop(self) -> None:
         """Snapshot models that learnt since their last snapshot."""
