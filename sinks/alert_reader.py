@@ -52,5 +52,7 @@ class AlertReader:
     def format(alert: dict[str, Any]) -> str:
         """One readable line per alert, in French as advisers read it."""
         reason = alert["reasons"][0]["message"] if alert.get("reasons") else ""
-        return (f"[{alert['severity']:8}] {alert['audience_kind']} {alert['audience_id']:>5} | "
-                f"{alert['title']} | {reason} ({alert['model_name']} {alert['model_version']})")
+        return (
+            f"[{alert['severity']:8}] {alert['audience_kind']} {alert['audience_id']:>5} | "
+            f"{alert['title']} | {reason} ({alert['model_name']} {alert['model_version']})"
+        )

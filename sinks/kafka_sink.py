@@ -81,7 +81,10 @@ class KafkaSink:
         for dl in dead_letters:
             logger.warning(
                 "dead letter topic=%s partition=%d offset=%d error_type=%s error=%s",
-                dl.source.topic, dl.source.partition, dl.source.offset, dl.error_type,
+                dl.source.topic,
+                dl.source.partition,
+                dl.source.offset,
+                dl.error_type,
                 dl.error_message[:200],
             )
             self._producer.produce(

@@ -45,8 +45,18 @@ return 1
 """
 
 # Alert fields copied to the top level of a stream entry, so tools can filter without parsing.
-_ENTRY_FIELDS = ("alert_id", "alert_type", "severity", "audience_kind", "audience_id",
-                 "subject_kind", "subject_id", "title", "model_name", "model_version")
+_ENTRY_FIELDS = (
+    "alert_id",
+    "alert_type",
+    "severity",
+    "audience_kind",
+    "audience_id",
+    "subject_kind",
+    "subject_id",
+    "title",
+    "model_name",
+    "model_version",
+)
 
 
 def alert_streams(settings: Settings, alert: Alert) -> list[str]:
@@ -77,7 +87,9 @@ class RedisSink:
     def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
         self.settings = settings
         self.client = client or redis.Redis.from_url(
-            settings.redis_url, socket_timeout=10, socket_connect_timeout=5,
+            settings.redis_url,
+            socket_timeout=10,
+            socket_connect_timeout=5,
             health_check_interval=30,
         )
         self._add_alert = self.client.register_script(_ADD_ALERT)

@@ -20,7 +20,9 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     try:
         existing = set(admin.list_topics(timeout=timeout_s).topics)
     except KafkaException as exc:
-        raise ServiceUnavailableError(f"Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
+        raise ServiceUnavailableError(
+            f"Kafka at {settings.kafka_bootstrap_servers}: {exc}"
+        ) from exc
     lines, new = [], []
     for spec in TOPICS:
         name = settings.topic(spec.name)
@@ -30,10 +32,12 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         config = {} if spec.retention_ms is None else {"retention.ms": str(spec.retention_ms)}
         if spec.name == "model-snapshots":
             config["max.message.bytes"] = str(20_000_000)
-        new.append(NewTopic(name, partitions_of(spec, settings), settings.replication,
-                            config=config))
-    for name, future in (admin.create_topics(new, operation_timeout=timeout_s).items()
-                         if new else []):
+        new.append(
+            NewTopic(name, partitions_of(spec, settings), settings.replication, config=config)
+        )
+    for name, future in (
+        admin.create_topics(new, operation_timeout=timeout_s).items() if new else []
+    ):
         try:
             future.result()
             lines.append(f"created  {name}")

@@ -81,7 +81,10 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from streams.simulate import run_simulation
 
     stats = run_simulation(
-        settings, seed=args.seed, events=args.events, rate=args.rate,
+        settings,
+        seed=args.seed,
+        events=args.events,
+        rate=args.rate,
         invalid_share=args.invalid_share,
     )
     print(stats)
@@ -93,10 +96,18 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     from sinks.alert_reader import AlertReader
 
     reader = AlertReader(settings)
-    audience = (("adviser", args.adviser) if args.adviser else ("agency", args.agency)
-                if args.agency else ("area", args.area) if args.area else None)
-    for alert in reader.follow(audience, from_start=args.from_start, count=args.count,
-                               idle_timeout_s=args.idle_timeout):
+    audience = (
+        ("adviser", args.adviser)
+        if args.adviser
+        else ("agency", args.agency)
+        if args.agency
+        else ("area", args.area)
+        if args.area
+        else None
+    )
+    for alert in reader.follow(
+        audience, from_start=args.from_start, count=args.count, idle_timeout_s=args.idle_timeout
+    ):
         print(reader.format(alert), flush=True)
     return 0
 
@@ -112,9 +123,11 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     for name in names:
         versions = store.versions(name)
         latest = versions[-1]
-        print(f"{name}: {len(versions)} version(s), latest v{latest.version} "
-              f"saved {latest.created_at:%Y-%m-%d %H:%M:%S}Z ({len(latest.payload)} bytes) "
-              f"{latest.metadata}")
+        print(
+            f"{name}: {len(versions)} version(s), latest v{latest.version} "
+            f"saved {latest.created_at:%Y-%m-%d %H:%M:%S}Z ({len(latest.payload)} bytes) "
+            f"{latest.metadata}"
+        )
     return 0
 
 
@@ -133,8 +146,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Start a worker, feed it simulated traffic and print alerts as they land."""
     from streams.demo import run_demo
 
-    return run_demo(settings, seed=args.seed, events=args.events, rate=args.rate,
-                    duration_s=args.duration)
+    return run_demo(
+        settings, seed=args.seed, events=args.events, rate=args.rate, duration_s=args.duration
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,8 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["create", "list"])
 
     p = add("publish", cmd_publish, "validate and publish a JSON Lines file")
-    p.add_argument("event_type", help="OfferPosted, OfferClosed, JobSeekerProfileUpdated, "
-                   "JobSeekerExited, EmailReceived or AdviserFeedback")
+    p.add_argument(
+        "event_type",
+        help="OfferPosted, OfferClosed, JobSeekerProfileUpdated, "
+        "JobSeekerExited, EmailReceived or AdviserFeedback",
+    )
     p.add_argument("file", help="JSON Lines file, or - for standard input")
 
     p = add("import-offers", cmd_import_offers, "import raw France Travail API offers")
@@ -166,8 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="random seed: same seed, same traffic")
     p.add_argument("--events", type=int, default=10_000, help="number of events")
     p.add_argument("--rate", type=float, default=0.0, help="events per second (0: unthrottled)")
-    p.add_argument("--invalid-share", type=float, default=0.0,
-                   help="share of deliberately invalid events (to exercise the dead-letter path)")
+    p.add_argument(
+        "--invalid-share",
+        type=float,
+        default=0.0,
+        help="share of deliberately invalid events (to exercise the dead-letter path)",
+    )
 
     p = add("alerts", cmd_alerts, "follow alerts in Redis")
     p.add_argument("action", choices=["tail"])
@@ -177,8 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--area", help="an area's employer-relations stream (département code)")
     p.add_argument("--from-start", action="store_true", help="replay the stream from its start")
     p.add_argument("--count", type=int, default=0, help="stop after this many alerts (0: never)")
-    p.add_argument("--idle-timeout", type=float, default=0.0,
-                   help="stop after this many seconds without an alert (0: never)")
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=0.0,
+        help="stop after this many seconds without an alert (0: never)",
+    )
 
     p = add("models", cmd_models, "list models, versions and metadata")
     p.add_argument("action", nargs="?", choices=["list"], default="list")
@@ -190,11 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="random seed of the traffic")
     p.add_argument("--events", type=int, default=20_000, help="events to simulate")
     p.add_argument("--rate", type=float, default=500.0, help="events per second")
-    p.add_argument("--duration", type=float, default=0.0,
-                   help="stop after this many seconds (0: when the traffic is done and drained)")
-    parser.epilog = "Settings: " + ", ".join(
-        _env_help(v.help, v.name) for v in VARIABLES.values()
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=0.0,
+        help="stop after this many seconds (0: when the traffic is done and drained)",
     )
+    parser.epilog = "Settings: " + ", ".join(_env_help(v.help, v.name) for v in VARIABLES.values())
     return parser
 
 

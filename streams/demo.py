@@ -16,23 +16,26 @@ import redis
 from sinks.alert_reader import AlertReader
 from streams.settings import PROJECT_ROOT, Settings
 from streams.simulate import run_simulation
+from streams.topics import INPUT_TOPICS
 
 IDLE_STOP_S = 20.0
 
 
 def _banner(settings: Settings, log_path: Path) -> str:
-    return "\n".join((
-        "Vigie demo: a worker consumes simulated agency traffic; alerts print below as they land.",
-        f"  Kafka {settings.kafka_bootstrap_servers}: input topics {settings.topic('offers')}, "
-        f"{settings.topic('jobseekers')}, {settings.topic('emails')}, {settings.topic('feedback')}",
-        f"  alerts topic {settings.topic('alerts')}, dead letters {settings.topic('deadletter')}, "
-        f"models {settings.topic('model-snapshots')}",
-        f"  Redis: streams {settings.key('alerts', 'all')} and {settings.key('alerts', 'area', '<dép>')}, "
-        f"hashes {settings.key('offer', '<offer id>')}, counters {settings.key('metrics', 'worker')}",
-        f"  worker log: {log_path}",
-        "  follow alerts yourself: .venv/bin/vigie alerts tail --area 75",
-        "",
-    ))
+    s, topics = settings, ", ".join(settings.topic(t) for t in INPUT_TOPICS)
+    return "\n".join(
+        (
+            "Vigie demo: a worker consumes simulated agency traffic; alerts print as they land.",
+            f"  Kafka {s.kafka_bootstrap_servers}: input topics {topics}",
+            f"  alerts topic {s.topic('alerts')}, dead letters {s.topic('deadletter')}, "
+            f"models {s.topic('model-snapshots')}",
+            f"  Redis streams {s.key('alerts', 'all')}, {s.key('alerts', 'area', '<dep>')}",
+            f"  Redis hashes {s.key('offer', '<offer id>')}, counters {s.key('metrics', 'worker')}",
+            f"  worker log: {log_path}",
+            "  follow alerts yourself: .venv/bin/vigie alerts tail --area 75",
+            "",
+        )
+    )
 
 
 def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
@@ -40,7 +43,10 @@ def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
     log = log_path.open("ab")
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "streams.cli", "worker"],
-        stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+        cwd=PROJECT_ROOT,
     )
 
 
@@ -66,8 +72,9 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
     worker = _start_worker(log_path)
     result: dict[str, Any] = {}
     feeder = threading.Thread(
-        target=lambda: result.update(stats=run_simulation(settings, seed=seed, events=events,
-                                                          rate=rate)),
+        target=lambda: result.update(
+            stats=run_simulation(settings, seed=seed, events=events, rate=rate)
+        ),
         daemon=True,
     )
     started = time.monotonic()

@@ -30,7 +30,7 @@ class UnknownSchemaError(DecodeError):
 
 
 class ValidationError(InputError):
-    """Raised when a record decodes but breaks a domain rule (unknown ROME code, negative salary...)."""
+    """Raised when a record decodes but breaks a domain rule (unknown ROME, negative salary...)."""
 
 
 class MappingError(InputError):

@@ -167,7 +167,7 @@ class KafkaModelStore(MemoryModelStore):
             if msg is None:
                 continue
             if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
+                if msg.error().code() == KafkaError._PARTITION_EOF:  # noqa: SLF001 - public in librdkafka
                     break
                 raise ServiceUnavailableError(f"model store: {msg.error()}")
             position = msg.offset() + 1
@@ -213,10 +213,13 @@ class KafkaModelStore(MemoryModelStore):
         )
         remaining = self._producer.flush(self._timeout_s)
         if remaining or errors:
-            raise ServiceUnavailableError(f"model store: snapshot {name} v{snapshot.version} "
-                                          f"not acknowledged: {errors or 'timeout'}")
-        logger.info("model snapshot saved name=%s version=%d bytes=%d", name, snapshot.version,
-                    len(payload))
+            raise ServiceUnavailableError(
+                f"model store: snapshot {name} v{snapshot.version} "
+                f"not acknowledged: {errors or 'timeout'}"
+            )
+        logger.info(
+            "model snapshot saved name=%s version=%d bytes=%d", name, snapshot.version, len(payload)
+        )
         return snapshot
 
 
@@ -273,14 +276,19 @@ class ManagedModel:
         self.positions[f"{topic}:{partition}"] = offset + 1
         self.pending += 1
 
-    def maybe_snapshot(self, *, force: bool = False, metadata: dict[str, Any] | None = None) -> bool:
+    def maybe_snapshot(
+        self, *, force: bool = False, metadata: dict[str, Any] | None = None
+    ) -> bool:
         """Save a snapshot if the model learnt and the interval passed (or ``force``)."""
         if not self.pending:
             return False
         if not force and time.monotonic() - self._last_snapshot < self.interval_s:
             return False
-        meta = {"learned_since_previous": self.pending, "positions": dict(self.positions),
-                **(metadata or {})}
+        meta = {
+            "learned_since_previous": self.pending,
+            "positions": dict(self.positions),
+            **(metadata or {}),
+        }
         snapshot = self.store.save(self.name, self.model, meta)
         self.version, self.pending = snapshot.version, 0
         self._last_snapshot = time.monotonic()

@@ -81,7 +81,9 @@ class Processor:
             except Exception as exc:  # a bug must not stop the stream: park the event, say why
                 logger.exception(
                     "unexpected error topic=%s partition=%d offset=%d",
-                    event.source.topic, event.source.partition, event.source.offset,
+                    event.source.topic,
+                    event.source.partition,
+                    event.source.offset,
                 )
                 reason = f"{type(exc).__name__}: {exc}"
                 out.dead_letters.append(_dead_letter(event, "UnexpectedError", reason))
@@ -143,7 +145,8 @@ class Delivery:
             except RETRYABLE as exc:
                 if self.stopping.is_set():
                     raise
-                logger.warning("delivery failed, retrying in %.1fs: %s: %s", backoff,
-                               type(exc).__name__, exc)
+                logger.warning(
+                    "delivery failed, retrying in %.1fs: %s: %s", backoff, type(exc).__name__, exc
+                )
                 time.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)

@@ -99,23 +99,35 @@ class Publisher:
         except KeyError:
             raise ValidationError(f"{record_name} is not an event type one can publish") from None
         now_ms = timestamp_ms or int(datetime.now(UTC).timestamp() * 1000)
-        value = self.validator.encode(record_name, record, datetime.fromtimestamp(now_ms / 1000, UTC))
-        self._produce(self.settings.topic(spec.name), record_key(record_name, record), value,
-                      now_ms)
+        value = self.validator.encode(
+            record_name, record, datetime.fromtimestamp(now_ms / 1000, UTC)
+        )
+        self._produce(
+            self.settings.topic(spec.name), record_key(record_name, record), value, now_ms
+        )
 
     def publish_unchecked(self, record_name: str, record: dict[str, Any]) -> None:
         """Publish a schema-valid record WITHOUT the domain rules: for simulators and tests
         that must put bad events on the wire to exercise the dead-letter path."""
         spec = topic_for_record(record_name)
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
-        self._produce(self.settings.topic(spec.name), record_key(record_name, record),
-                      self.codec.encode(record_name, record), now_ms)
+        self._produce(
+            self.settings.topic(spec.name),
+            record_key(record_name, record),
+            self.codec.encode(record_name, record),
+            now_ms,
+        )
 
     def _produce(self, topic: str, key: str, value: bytes, timestamp_ms: int) -> None:
         while True:
             try:
-                self._producer.produce(topic, key=key.encode(), value=value,
-                                       timestamp=timestamp_ms, on_delivery=self._on_delivery)
+                self._producer.produce(
+                    topic,
+                    key=key.encode(),
+                    value=value,
+                    timestamp=timestamp_ms,
+                    on_delivery=self._on_delivery,
+                )
                 break
             except BufferError:  # local queue full: let librdkafka send some first
                 self._producer.poll(0.1)

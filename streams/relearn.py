@@ -26,8 +26,13 @@ def committed_offsets(
     tps = [TopicPartition(t, p) for t, p in partitions]
     if not tps:
         return {}
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
-                         "group.id": settings.app_id, "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": settings.app_id,
+            "enable.auto.commit": False,
+        }
+    )
     try:
         found = consumer.committed(tps, timeout=30)
     finally:
@@ -46,8 +51,9 @@ def relearn_ranges(
         end = committed.get((topic, partition))
         if end is None:
             continue  # nothing was committed: the worker will process everything anyway
-        start = min(m.positions.get(f"{topic}:{partition}", 0)
-                    for m in models if topic in m.learns_from)
+        start = min(
+            m.positions.get(f"{topic}:{partition}", 0) for m in models if topic in m.learns_from
+        )
         if start < end:
             ranges[(topic, partition)] = (start, end)
     return ranges
@@ -57,9 +63,14 @@ def read_range(
     settings: Settings, topic: str, partition: int, start: int, end: int
 ) -> Iterator[list[InputEvent]]:
     """Yield the events of ``topic[partition]`` from ``start`` (or the log start) to ``end``."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap_servers,
-                         "group.id": f"{settings.app_id}-relearn", "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": f"{settings.app_id}-relearn",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
     try:
         low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
         position = max(start, low)
@@ -67,15 +78,19 @@ def read_range(
         while position < end:
             messages = consumer.consume(min(READ_BATCH, end - position), timeout=5.0)
             if not messages:
-                raise ServiceUnavailableError(f"re-learning {topic}[{partition}] stalled at "
-                                              f"{position} before {end}")
+                raise ServiceUnavailableError(
+                    f"re-learning {topic}[{partition}] stalled at {position} before {end}"
+                )
             batch = []
             for msg in messages:
                 if msg.error() or msg.offset() >= end:
                     continue
                 ts = msg.timestamp()[1]
-                batch.append(InputEvent(SourceRef(topic, partition, msg.offset(), ts),
-                                        msg.key(), msg.value()))
+                batch.append(
+                    InputEvent(
+                        SourceRef(topic, partition, msg.offset(), ts), msg.key(), msg.value()
+                    )
+                )
                 position = msg.offset() + 1
             yield batch
     finally:

@@ -38,8 +38,9 @@ def _not_future(record: Record, now: datetime, *fields: str) -> None:
     for name in fields:
         when = _as_datetime(record.get(name))
         if when is not None and when > now + CLOCK_SKEW:
-            raise ValidationError(f"{name} {when.isoformat()} is in the future "
-                                  f"(event sent {now.isoformat()})")
+            raise ValidationError(
+                f"{name} {when.isoformat()} is in the future (event sent {now.isoformat()})"
+            )
 
 
 def _known_rome(ref: Referential, code: str | None, field_name: str = "rome_code") -> None:

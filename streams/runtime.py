@@ -19,8 +19,8 @@ from sinks.outputs import SourceRef
 from sinks.redis_sink import RedisSink
 from streams.modelstore import KafkaModelStore, ManagedModel, ModelStore
 from streams.pipeline import Delivery, Handler, InputEvent, Processor
-from streams.relearn import read_range, relearn_ranges
 from streams.referential import Referential, load_referential
+from streams.relearn import read_range, relearn_ranges
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,10 @@ class Runtime:
         """
         if name not in self.models:
             self.models[name] = ManagedModel(
-                name, self.model_store, factory, interval_s=self.settings.snapshot_interval_s,
+                name,
+                self.model_store,
+                factory,
+                interval_s=self.settings.snapshot_interval_s,
                 learns_from=tuple(self.settings.topic(t) for t in learns_from),
             )
         return self.models[name]
@@ -77,8 +80,9 @@ class Runtime:
             for batch in read_range(self.settings, topic, partition, start, end):
                 self.processor.process(batch)
                 total += len(batch)
-            logger.info("models re-learnt topic=%s partition=%d from=%d to=%d",
-                        topic, partition, start, end)
+            logger.info(
+                "models re-learnt topic=%s partition=%d from=%d to=%d", topic, partition, start, end
+            )
         return total
 
     def start(self, model_store: ModelStore | None = None) -> None:
@@ -111,7 +115,10 @@ class Runtime:
         await loop.run_in_executor(None, self.processor.after_batch)
         logger.debug(
             "batch events=%d processed=%d dead_letters=%d alerts_new=%d ms=%.1f",
-            len(events), outputs.processed, len(outputs.dead_letters), new_alerts,
+            len(events),
+            outputs.processed,
+            len(outputs.dead_letters),
+            new_alerts,
             (time.perf_counter() - started) * 1000,
         )
         return new_alerts

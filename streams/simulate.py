@@ -29,8 +29,10 @@ class SimulationStats:
         total = sum(self.published.values())
         rate = total / self.seconds if self.seconds else 0.0
         kinds = ", ".join(f"{k}={v}" for k, v in sorted(self.published.items()))
-        return (f"published {total} events in {self.seconds:.1f}s ({rate:.0f}/s), "
-                f"{self.invalid} deliberately invalid: {kinds}")
+        return (
+            f"published {total} events in {self.seconds:.1f}s ({rate:.0f}/s), "
+            f"{self.invalid} deliberately invalid: {kinds}"
+        )
 
 
 def simulation_start(events: int, config: SimConfig, now: datetime | None = None) -> datetime:
@@ -60,8 +62,15 @@ def run_simulation(
     own = publisher is None
     pub = publisher or Publisher(settings)
     began = time.monotonic()
-    for n, event in enumerate(simulate(seed, events, start=simulation_start(events, config),
-                                       config=config, referential=pub.validator.referential)):
+    for n, event in enumerate(
+        simulate(
+            seed,
+            events,
+            start=simulation_start(events, config),
+            config=config,
+            referential=pub.validator.referential,
+        )
+    ):
         if "invalid" in event.truth:
             pub.publish_unchecked(event.record_name, event.record)
             stats.invalid += 1

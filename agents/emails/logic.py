@@ -19,15 +19,19 @@ class EmailsHandler:
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
         """Record the email's receipt; subject and body are deliberately left out."""
         out.states.append(
-            StateUpdate("email", record["email_id"], {
-                "email_id": record["email_id"],
-                "jobseeker_id": record["jobseeker_id"],
-                "adviser_id": record["adviser_id"],
-                "agency_id": record["agency_id"],
-                "received_at": record["received_at"].isoformat(),
-                "attachments": str(len(record.get("attachments") or [])),
-                "triage": "pending",
-            })
+            StateUpdate(
+                "email",
+                record["email_id"],
+                {
+                    "email_id": record["email_id"],
+                    "jobseeker_id": record["jobseeker_id"],
+                    "adviser_id": record["adviser_id"],
+                    "agency_id": record["agency_id"],
+                    "received_at": record["received_at"].isoformat(),
+                    "attachments": str(len(record.get("attachments") or [])),
+                    "triage": "pending",
+                },
+            )
         )
 
     def after_batch(self) -> None:

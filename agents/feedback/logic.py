@@ -19,12 +19,16 @@ class FeedbackHandler:
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
         """Keep the latest verdict on the feedback's target."""
         out.states.append(
-            StateUpdate("feedback", f"{record['target_kind']}:{record['target_id']}", {
-                "feedback_id": record["feedback_id"],
-                "adviser_id": record["adviser_id"],
-                "verdict": record["verdict"],
-                "given_at": record["given_at"].isoformat(),
-            })
+            StateUpdate(
+                "feedback",
+                f"{record['target_kind']}:{record['target_id']}",
+                {
+                    "feedback_id": record["feedback_id"],
+                    "adviser_id": record["adviser_id"],
+                    "verdict": record["verdict"],
+                    "given_at": record["given_at"].isoformat(),
+                },
+            )
         )
 
     def after_batch(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # Area levels from the finest to the coarsest: a market with too few offers falls back to the
 # next level up, and the alert says which level it used.
 AREA_LEVELS = ("bassin", "departement", "region", "national")
@@ -15,8 +14,7 @@ def market_keys(
 ) -> list[tuple[str, str]]:
     """(level, key) of every market an offer belongs to, finest first, e.g. ``M1805|dep:07``."""
     areas = {"bassin": bassin, "departement": departement, "region": region, "national": "FR"}
-    return [(level, f"{rome_code}|{level}:{areas[level]}")
-            for level in AREA_LEVELS if areas[level]]
+    return [(level, f"{rome_code}|{level}:{areas[level]}") for level in AREA_LEVELS if areas[level]]
 
 
 def monthly_salary(record: dict[str, Any]) -> float | None:

@@ -177,12 +177,16 @@ class OffersHandler:
             self._posted(record, source, out)
         else:
             out.states.append(
-                StateUpdate("offer", record["offer_id"], {
-                    "offer_id": record["offer_id"],
-                    "status": "closed",
-                    "outcome": record["outcome"],
-                    "closed_at": record["closed_at"].isoformat(),
-                })
+                StateUpdate(
+                    "offer",
+                    record["offer_id"],
+                    {
+                        "offer_id": record["offer_id"],
+                        "status": "closed",
+                        "outcome": record["outcome"],
+                        "closed_at": record["closed_at"].isoformat(),
+                    },
+                )
             )
 
     def _posted(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
@@ -191,12 +195,21 @@ class OffersHandler:
         finding = alert = None
         if salary is not None:
             dep = record["departement"]
-            keys = market_keys(record["rome_code"], bassin=record.get("bassin"), departement=dep,
-                               region=self.region_of(dep))
+            keys = market_keys(
+                record["rome_code"],
+                bassin=record.get("bassin"),
+                departement=dep,
+                region=self.region_of(dep),
+            )
             trusted = self.baseline.model.first_trusted(keys, self.min_count)
             level, market = trusted if trusted else (keys[0][0], None)
-            finding = assess_salary(salary, market, ratio_threshold=self.ratio_threshold,
-                                    min_count=self.min_count, level=level)
+            finding = assess_salary(
+                salary,
+                market,
+                ratio_threshold=self.ratio_threshold,
+                min_count=self.min_count,
+                level=level,
+            )
             if finding.below_market:
                 alert = low_salary_alert(record, source, finding, version)
                 out.alerts.append(alert)

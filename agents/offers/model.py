@@ -85,9 +85,7 @@ class SalaryBaseline:
         market = self._markets.get(key)
         if market is None:
             return None
-        return BaselineSummary(
-            market.count, market.q1.get(), market.median.get(), market.q3.get()
-        )
+        return BaselineSummary(market.count, market.q1.get(), market.median.get(), market.q3.get())
 
 
 def make_salary_baseline() -> SalaryBaseline:

@@ -114,7 +114,10 @@ def worker_factory(
         env = {**os.environ, **settings_env(settings)}
         proc = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker"],
-            stdout=log_path.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=PROJECT_ROOT,
         )
         worker = WorkerProcess(proc, log_path)
         started.append(worker)
@@ -162,17 +165,20 @@ def codec() -> Codec:
     return Codec(SchemaRegistry.default())
 
 
-def read_topic(settings: Settings, short_name: str, *, expect: int = 0,
-               timeout_s: float = 30.0) -> list[Any]:
+def read_topic(
+    settings: Settings, short_name: str, *, expect: int = 0, timeout_s: float = 30.0
+) -> list[Any]:
     """Every message of a topic, read from the start (waits until ``expect`` are there)."""
     topic = settings.topic(short_name)
-    consumer = Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap_servers,
-        "group.id": f"reader-{uuid.uuid4().hex}",
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-        "isolation.level": "read_committed",
-    })
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+        }
+    )
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
         consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])

@@ -19,11 +19,18 @@ from tests.integration.test_worker import offer
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "ft_offers_sample.jsonl"
 
 
-def vigie(settings: Settings, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+def vigie(
+    settings: Settings, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, **settings_env(settings)}
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "streams.cli", *args], input=stdin, capture_output=True,
-        env=env, cwd=PROJECT_ROOT, timeout=180, check=False,
+        [sys.executable, "-m", "streams.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=180,
+        check=False,
     )
 
 
@@ -48,8 +55,9 @@ def test_publish_sends_good_lines_and_reports_bad_ones(
     assert f"{path}:2: rejected: unknown ROME code 'Z9999'" in stderr
     assert f"{path}:3: rejected: invalid JSON" in stderr
     assert "published 2 OfferPosted record(s), rejected 2" in result.stdout.decode()
-    sent = {codec.decode(m.value()).record["offer_id"]
-            for m in read_topic(settings, "offers", expect=2)}
+    sent = {
+        codec.decode(m.value()).record["offer_id"] for m in read_topic(settings, "offers", expect=2)
+    }
     assert sent == {"cli-1", "cli-3"}
 
 
@@ -62,8 +70,11 @@ def test_the_150_real_offers_are_imported_and_each_is_assessed(
     worker_factory()
     ids = [json.loads(line)["id"] for line in SAMPLE.read_text().splitlines() if line.strip()]
     for offer_id in ids:
-        wait_for(lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
-                 timeout_s=90, what=f"assessment of real offer {offer_id}")
+        wait_for(
+            lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
+            timeout_s=90,
+            what=f"assessment of real offer {offer_id}",
+        )
     states = [redis_client.hgetall(settings.key("offer", o)) for o in ids]
     verdicts = {s["salary_assessment"] for s in states}
     assert verdicts <= {"no_salary", "no_baseline", "in_market", "below_market"}
@@ -74,10 +85,17 @@ def test_alerts_tail_prints_the_alerts_of_an_area(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     stream = settings.key("alerts", "area", "07")
-    alert = {"alert_id": "a1", "alert_type": "offer_low_salary", "severity": "warning",
-             "audience_kind": "area", "audience_id": "07", "title": "Offre X : salaire bas",
-             "reasons": [{"message": "Salaire proposé : 1 200 €"}],
-             "model_name": "offer-salary-baseline", "model_version": "v3"}
+    alert = {
+        "alert_id": "a1",
+        "alert_type": "offer_low_salary",
+        "severity": "warning",
+        "audience_kind": "area",
+        "audience_id": "07",
+        "title": "Offre X : salaire bas",
+        "reasons": [{"message": "Salaire proposé : 1 200 €"}],
+        "model_name": "offer-salary-baseline",
+        "model_version": "v3",
+    }
     redis_client.xadd(stream, {"alert_id": "a1", "json": orjson.dumps(alert).decode()})
     result = vigie(settings, "alerts", "tail", "--area", "07", "--from-start", "--count", "1")
     assert result.returncode == 0, result.stderr.decode()[-2000:]

@@ -7,7 +7,6 @@ import redis
 from schemas.codec import Codec
 from streams.publisher import Publisher
 from streams.settings import Settings
-
 from tests.integration.conftest import read_topic, wait_for
 from tests.integration.test_worker import MARKET, offer, publish_market
 
@@ -15,7 +14,10 @@ LOW_OFFERS = 120  # enough for the kill to land mid-stream
 
 
 def test_sigkill_mid_stream_then_restart_gives_each_alert_exactly_once(
-    settings: Settings, publisher: Publisher, worker_factory, redis_client: redis.Redis,
+    settings: Settings,
+    publisher: Publisher,
+    worker_factory,
+    redis_client: redis.Redis,
     codec: Codec,
 ) -> None:
     first = worker_factory()
@@ -37,8 +39,11 @@ def test_sigkill_mid_stream_then_restart_gives_each_alert_exactly_once(
 
     second = worker_factory()
     for offer_id in everything:
-        wait_for(lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
-                 timeout_s=120, what=f"offer {offer_id} processed after the restart")
+        wait_for(
+            lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
+            timeout_s=120,
+            what=f"offer {offer_id} processed after the restart",
+        )
     second.stop()
 
     entries = redis_client.xrange(stream)
@@ -50,6 +55,8 @@ def test_sigkill_mid_stream_then_restart_gives_each_alert_exactly_once(
     ids = [fields["alert_id"] for _, fields in entries]
     assert len(ids) == len(set(ids))
 
-    on_kafka = [codec.decode(m.value()).record["alert_id"]
-                for m in read_topic(settings, "alerts", expect=LOW_OFFERS)]
+    on_kafka = [
+        codec.decode(m.value()).record["alert_id"]
+        for m in read_topic(settings, "alerts", expect=LOW_OFFERS)
+    ]
     assert sorted(on_kafka) == sorted(ids), "the alerts topic holds each alert exactly once"

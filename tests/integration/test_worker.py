@@ -11,12 +11,12 @@ from schemas.codec import Codec
 from sinks.kafka_sink import DLQ_HEADER_PREFIX
 from streams.publisher import Publisher
 from streams.settings import Settings
-
 from tests.integration.conftest import read_topic, wait_for
 
 
-def offer(offer_id: str, salary: float, *, rome: str = "G1603", dep: str = "07",
-          **extra: object) -> dict[str, object]:
+def offer(
+    offer_id: str, salary: float, *, rome: str = "G1603", dep: str = "07", **extra: object
+) -> dict[str, object]:
     """A valid OfferPosted record paying ``salary`` a month full time."""
     record: dict[str, object] = {
         "event_id": f"evt-{offer_id}",
@@ -68,12 +68,17 @@ def publish_market(publisher: Publisher, redis_client: redis.Redis, settings: Se
         publisher.publish("OfferPosted", offer(f"mkt-{i}", pay))
     publisher.flush()
     for i in range(len(MARKET)):
-        wait_for(lambda i=i: redis_client.exists(settings.key("offer", f"mkt-{i}")),
-                 what=f"market offer mkt-{i} processed")
+        wait_for(
+            lambda i=i: redis_client.exists(settings.key("offer", f"mkt-{i}")),
+            what=f"market offer mkt-{i} processed",
+        )
 
 
 def test_low_salary_offer_raises_an_alert_in_redis_and_on_kafka(
-    settings: Settings, publisher: Publisher, worker_factory, redis_client: redis.Redis,
+    settings: Settings,
+    publisher: Publisher,
+    worker_factory,
+    redis_client: redis.Redis,
     codec: Codec,
 ) -> None:
     worker_factory()
@@ -91,8 +96,9 @@ def test_low_salary_offer_raises_an_alert_in_redis_and_on_kafka(
     assert fields["model_name"] == "offer-salary-baseline"
     assert "médiane" in fields["json"]
 
-    state = wait_for(lambda: redis_client.hgetall(settings.key("offer", "low-1")),
-                     what="the offer's assessment")
+    state = wait_for(
+        lambda: redis_client.hgetall(settings.key("offer", "low-1")), what="the offer's assessment"
+    )
     assert state["salary_assessment"] == "below_market"
     assert state["alert_id"] == fields["alert_id"]
     fair = wait_for(lambda: redis_client.hgetall(settings.key("offer", "fair-1")))
@@ -106,7 +112,10 @@ def test_low_salary_offer_raises_an_alert_in_redis_and_on_kafka(
 
 
 def test_bad_input_is_dead_lettered_with_its_reason_and_the_worker_goes_on(
-    settings: Settings, publisher: Publisher, worker_factory, redis_client: redis.Redis,
+    settings: Settings,
+    publisher: Publisher,
+    worker_factory,
+    redis_client: redis.Redis,
     codec: Codec,
 ) -> None:
     raw = Producer({"bootstrap.servers": settings.kafka_bootstrap_servers})
@@ -116,9 +125,10 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_the_worker_goes_on(
         b"garbage": b"not avro at all",
         b"unknown-fp": b"\xc3\x01" + b"\x00" * 8 + b"\x02",
         b"unknown-rome": codec.encode("OfferPosted", offer("bad-rome", 2000.0, rome="Z9999")),
-        b"negative": codec.encode("OfferPosted", offer("bad-pay", -5.0,
-                                                       salary_monthly_gross_min=None,
-                                                       salary_monthly_gross_max=None)),
+        b"negative": codec.encode(
+            "OfferPosted",
+            offer("bad-pay", -5.0, salary_monthly_gross_min=None, salary_monthly_gross_max=None),
+        ),
         b"future": codec.encode("OfferPosted", offer("bad-date", 2000.0, posted_at=future)),
     }
     for key, value in bad.items():
@@ -128,8 +138,10 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_the_worker_goes_on(
     publisher.flush()
     worker_factory()
 
-    wait_for(lambda: redis_client.hgetall(settings.key("offer", "good-after")),
-             what="the valid offer published after the bad ones")
+    wait_for(
+        lambda: redis_client.hgetall(settings.key("offer", "good-after")),
+        what="the valid offer published after the bad ones",
+    )
     letters = read_topic(settings, "deadletter", expect=len(bad))
     by_key = {m.key(): m for m in letters}
     assert set(by_key) == set(bad)
@@ -152,7 +164,10 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_the_worker_goes_on(
 
 
 def test_a_v1_event_is_read_by_the_v2_worker(
-    settings: Settings, worker_factory, redis_client: redis.Redis, codec: Codec,
+    settings: Settings,
+    worker_factory,
+    redis_client: redis.Redis,
+    codec: Codec,
 ) -> None:
     versions = [v.version for v in codec.registry.versions("OfferPosted")]
     assert len(versions) >= 2, "the tree keeps at least two OfferPosted versions"
@@ -162,8 +177,10 @@ def test_a_v1_event_is_read_by_the_v2_worker(
     raw.produce(settings.topic("offers"), key=b"old-writer", value=v1_bytes)
     raw.flush(10)
     worker_factory()
-    state = wait_for(lambda: redis_client.hgetall(settings.key("offer", "old-writer")),
-                     what="the v1 offer's assessment")
+    state = wait_for(
+        lambda: redis_client.hgetall(settings.key("offer", "old-writer")),
+        what="the v1 offer's assessment",
+    )
     assert state["status"] == "open"
     decoded = codec.decode(v1_bytes)
     assert (decoded.version, decoded.reader_version) == (versions[0], versions[-1])

@@ -100,8 +100,12 @@ def test_euros_uses_french_grouping() -> None:
 
 def test_a_thin_local_market_falls_back_to_the_next_level_and_says_so() -> None:
     model = ManagedModel(MODEL_NAME, MemoryModelStore(), make_salary_baseline)
-    h = OffersHandler(model, ratio_threshold=0.8, min_count=5,
-                      region_of=lambda dep: "84" if dep in {"07", "26"} else "11")
+    h = OffersHandler(
+        model,
+        ratio_threshold=0.8,
+        min_count=5,
+        region_of=lambda dep: "84" if dep in {"07", "26"} else "11",
+    )
     out = Outputs()
     for i, pay in enumerate((1950, 2000, 2050, 2000, 1980, 2020)):
         h.handle("OfferPosted", offer(f"drome-{i}", float(pay), departement="26"), src(i), out)

@@ -46,8 +46,12 @@ def processor(codec: Codec) -> tuple[Processor, Recorder]:
 
 
 def closed(offer_id: str, closed_at: datetime = NOW - timedelta(hours=1)) -> dict[str, Any]:
-    return {"event_id": f"e-{offer_id}", "offer_id": offer_id, "closed_at": closed_at,
-            "outcome": "filled"}
+    return {
+        "event_id": f"e-{offer_id}",
+        "offer_id": offer_id,
+        "closed_at": closed_at,
+        "outcome": "filled",
+    }
 
 
 def event(value: bytes, offset: int, topic: str = "vigie.offers") -> InputEvent:
@@ -65,10 +69,20 @@ def test_every_kind_of_bad_event_becomes_a_dead_letter_and_the_batch_goes_on(
     processor, codec
 ) -> None:
     proc, recorder = processor
-    profile = codec.encode("EmailReceived", {
-        "event_id": "e", "email_id": "m", "jobseeker_id": "j", "adviser_id": "a",
-        "agency_id": "g", "received_at": NOW, "subject": "s", "body": "b", "body_format": "text",
-    })
+    profile = codec.encode(
+        "EmailReceived",
+        {
+            "event_id": "e",
+            "email_id": "m",
+            "jobseeker_id": "j",
+            "adviser_id": "a",
+            "agency_id": "g",
+            "received_at": NOW,
+            "subject": "s",
+            "body": "b",
+            "body_format": "text",
+        },
+    )
     batch = [
         event(b"\x00garbage", 0),
         event(b"\xc3\x01" + b"\xff" * 8 + b"\x00", 1),
@@ -79,8 +93,13 @@ def test_every_kind_of_bad_event_becomes_a_dead_letter_and_the_batch_goes_on(
     ]
     out = proc.process(batch)
     kinds = [(d.source.offset, d.error_type) for d in out.dead_letters]
-    assert kinds == [(0, "DecodeError"), (1, "UnknownSchemaError"), (2, "ValidationError"),
-                     (3, "InputError"), (4, "UnexpectedError")]
+    assert kinds == [
+        (0, "DecodeError"),
+        (1, "UnknownSchemaError"),
+        (2, "ValidationError"),
+        (3, "InputError"),
+        (4, "UnexpectedError"),
+    ]
     assert "in the future" in out.dead_letters[2].error_message
     assert "does not belong on topic" in out.dead_letters[3].error_message
     assert "KeyError" in out.dead_letters[4].error_message
@@ -90,8 +109,14 @@ def test_every_kind_of_bad_event_becomes_a_dead_letter_and_the_batch_goes_on(
 
 def test_a_record_type_with_no_use_case_is_dead_lettered(processor, codec) -> None:
     proc, _ = processor
-    exited = codec.encode("JobSeekerExited", {
-        "event_id": "e", "jobseeker_id": "j", "exited_at": NOW, "reason": "back_to_work",
-    })
+    exited = codec.encode(
+        "JobSeekerExited",
+        {
+            "event_id": "e",
+            "jobseeker_id": "j",
+            "exited_at": NOW,
+            "reason": "back_to_work",
+        },
+    )
     out = proc.process([event(exited, 0, topic="vigie.jobseekers")])
     assert out.dead_letters[0].error_message == "no use case handles JobSeekerExited"

@@ -51,8 +51,10 @@ def test_unknown_event_type_is_refused(publisher: Publisher) -> None:
 
 def test_iso_dates_become_datetimes_only_where_the_schema_says_so() -> None:
     schema = SchemaRegistry.default().latest("JobSeekerProfileUpdated").schema
-    obj = json.loads('{"updated_at": "2026-02-01T08:00:00+01:00", "registered_at": '
-                     '"2025-11-03", "adviser_id": "2026-01-01"}')
+    obj = json.loads(
+        '{"updated_at": "2026-02-01T08:00:00+01:00", "registered_at": '
+        '"2025-11-03", "adviser_id": "2026-01-01"}'
+    )
     record = from_json(schema, obj)
     assert record["updated_at"].isoformat() == "2026-02-01T08:00:00+01:00"
     assert record["registered_at"].isoformat() == "2025-11-03"

@@ -21,9 +21,14 @@ def ref():
 
 def posted(**changes: object) -> dict[str, object]:
     record: dict[str, object] = {
-        "rome_code": "M1805", "departement": "69", "salary_monthly_gross": 2500.0,
-        "salary_monthly_gross_min": 2400.0, "salary_monthly_gross_max": 2600.0,
-        "weekly_hours": 35.0, "positions": 1, "posted_at": SENT - timedelta(days=1),
+        "rome_code": "M1805",
+        "departement": "69",
+        "salary_monthly_gross": 2500.0,
+        "salary_monthly_gross_min": 2400.0,
+        "salary_monthly_gross_max": 2600.0,
+        "weekly_hours": 35.0,
+        "positions": 1,
+        "posted_at": SENT - timedelta(days=1),
         "updated_at": None,
     }
     record.update(changes)
@@ -56,8 +61,12 @@ def test_clock_skew_of_a_few_minutes_is_tolerated(ref) -> None:
 
 
 def test_an_offer_cannot_close_before_it_was_posted(ref) -> None:
-    record = {"outcome": "filled", "closed_at": SENT - timedelta(days=3),
-              "posted_at": SENT - timedelta(days=2), "filled_at": None}
+    record = {
+        "outcome": "filled",
+        "closed_at": SENT - timedelta(days=3),
+        "posted_at": SENT - timedelta(days=2),
+        "filled_at": None,
+    }
     with pytest.raises(ValidationError, match="closed_at is before posted_at"):
         check_record("OfferClosed", record, ref, SENT)
 
