@@ -89,6 +89,9 @@ def _mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+_ATTRIBUTE = {"KAFKA_BOOTSTRAP_SERVERS": "kafka_bootstrap_servers", "REDIS_URL": "redis_url"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Immutable settings of one Vigie process. Build with :func:`load_settings`."""
@@ -117,6 +120,15 @@ class Settings:
             f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "redis_url"
         )
         return f"Settings({shown}, redis_url={_mask_url(self.redis_url)!r})"
+
+    def to_env(self) -> dict[str, str]:
+        """Environment variables that give a child process (a worker...) these settings."""
+        env = {}
+        for name, var in VARIABLES.items():
+            attr = _ATTRIBUTE.get(name, name.removeprefix("VIGIE_").lower())
+            value = getattr(self, attr)
+            env[var.name] = str(value)
+        return env
 
     def topic(self, name: str) -> str:
         """Full Kafka topic name for a short name such as ``offers``."""

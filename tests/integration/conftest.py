@@ -59,20 +59,8 @@ def settings(kafka_bootstrap: str, redis_url: str) -> Settings:
 
 
 def settings_env(s: Settings) -> dict[str, str]:
-    """Environment that makes a child process use settings ``s``."""
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap_servers,
-        "REDIS_URL": s.redis_url,
-        "VIGIE_TOPIC_PREFIX": s.topic_prefix,
-        "VIGIE_REDIS_PREFIX": s.redis_prefix,
-        "VIGIE_APP_ID": s.app_id,
-        "VIGIE_PARTITIONS": str(s.partitions),
-        "VIGIE_BATCH_WITHIN_S": str(s.batch_within_s),
-        "VIGIE_SNAPSHOT_INTERVAL_S": str(s.snapshot_interval_s),
-        "VIGIE_BASELINE_MIN_COUNT": str(s.baseline_min_count),
-        "VIGIE_WEB_PORT": "0",
-        "VIGIE_LOG_LEVEL": "INFO",
-    }
+    """Environment that makes a child process use settings ``s`` (Faust web server off)."""
+    return {**s.to_env(), "VIGIE_WEB_PORT": "0"}
 
 
 @dataclass
