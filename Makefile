@@ -56,7 +56,8 @@ topics: install services-up ## Create Vigie's Kafka topics
 run: install services-up topics ## Start the worker on simulated traffic and print alerts
 	$(BIN)/vigie demo
 
-test: install services-up ## Check the Avro schemas, then run the whole test suite
+test: install services-up ## Lint, check the Avro schemas, then run the whole test suite
+	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/vigie schemas check
 	$(BIN)/pytest
 

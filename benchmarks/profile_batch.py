@@ -29,15 +29,21 @@ from streams.simulator import SimConfig, simulate
 from streams.topics import record_key, topic_for_record
 
 
-def simulated_events(processor: Processor, prefix: str, partitions: int, seed: int,
-                     events: int) -> list[InputEvent]:
+def simulated_events(
+    processor: Processor, prefix: str, partitions: int, seed: int, events: int
+) -> list[InputEvent]:
     """``events`` encoded simulated events, as the worker would read them."""
     config = SimConfig()
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     offsets: dict[tuple[str, int], int] = {}
     out = []
-    for event in simulate(seed, events, start=simulation_start(events, config), config=config,
-                          referential=processor.referential):
+    for event in simulate(
+        seed,
+        events,
+        start=simulation_start(events, config),
+        config=config,
+        referential=processor.referential,
+    ):
         key = record_key(event.record_name, event.record)
         topic = f"{prefix}{topic_for_record(event.record_name).name}"
         partition = zlib.crc32(key.encode()) % partitions
@@ -50,15 +56,23 @@ def simulated_events(processor: Processor, prefix: str, partitions: int, seed: i
 
 def shifted(events: list[InputEvent], by: int) -> list[InputEvent]:
     """The same events at offsets ``by`` further: new events to the models."""
-    return [InputEvent(SourceRef(e.source.topic, e.source.partition, e.source.offset + by,
-                                 e.source.timestamp_ms), e.key, e.value) for e in events]
+    return [
+        InputEvent(
+            SourceRef(
+                e.source.topic, e.source.partition, e.source.offset + by, e.source.timestamp_ms
+            ),
+            e.key,
+            e.value,
+        )
+        for e in events
+    ]
 
 
 def run_batches(processor: Processor, events: list[InputEvent], batch: int) -> tuple[int, int]:
     """Process ``events`` in batches; returns (processed, alerts)."""
     processed = alerts = 0
     for i in range(0, len(events), batch):
-        outputs = processor.process(events[i:i + batch])
+        outputs = processor.process(events[i : i + batch])
         processed += outputs.processed
         alerts += len(outputs.alerts)
     return processed, alerts
@@ -66,8 +80,9 @@ def run_batches(processor: Processor, events: list[InputEvent], batch: int) -> t
 
 def main(argv: list[str] | None = None) -> int:
     """Time, then profile, the processor on simulated events."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top", type=int, default=25, help="functions shown per ordering")
@@ -79,18 +94,23 @@ def main(argv: list[str] | None = None) -> int:
     app.discover()
     runtime.start(model_store=MemoryModelStore())
     processor, settings = runtime.processor, runtime.settings
-    events = simulated_events(processor, settings.topic_prefix, settings.partitions, args.seed,
-                              args.events)
+    events = simulated_events(
+        processor, settings.topic_prefix, settings.partitions, args.seed, args.events
+    )
     sizes = sorted(len(e.value) for e in events)
-    print(f"{len(events):,} events, value size median {sizes[len(sizes) // 2]} B; "
-          f"batches of {settings.batch_size}")
+    print(
+        f"{len(events):,} events, value size median {sizes[len(sizes) // 2]} B; "
+        f"batches of {settings.batch_size}"
+    )
 
     began = time.perf_counter()
     processed, alerts = run_batches(processor, events, settings.batch_size)
     seconds = time.perf_counter() - began
-    print(f"Processor.process, no profiler: {processed:,} processed, {alerts:,} alerts in "
-          f"{seconds:.2f}s = {processed / seconds:,.0f} events/s, "
-          f"{seconds / len(events) * 1e6:.0f} us/event")
+    print(
+        f"Processor.process, no profiler: {processed:,} processed, {alerts:,} alerts in "
+        f"{seconds:.2f}s = {processed / seconds:,.0f} events/s, "
+        f"{seconds / len(events) * 1e6:.0f} us/event"
+    )
 
     profiler = cProfile.Profile()
     again = shifted(events, len(events))

@@ -9,7 +9,9 @@ consumer groups), all deleted at the end:
 2. baseline: a raw confluent-kafka consume-and-decode loop over them, in its own process;
 3. a real ``vigie worker`` processes them (throughput, wall time, peak memory, backlog latency);
 4. live phase: M more events at a fixed rate while the worker and a raw consumer both follow
-   the topics (event-to-alert latency against produce-to-consume latency).
+   the topics (event-to-alert latency against produce-to-consume latency);
+5. the worker stopped, the raw loop runs again over the same N events: the baseline is the
+   mean of its two runs, which bracket the worker's.
 
 The table goes to stdout, ``benchmarks/results/latest.md`` and ``latest.json``; the worker's log
 to ``benchmarks/results/worker.log``. How to read the figures: ``benchmarks/README.md``.
@@ -49,6 +51,7 @@ DEFAULT_EVENTS = 50_000
 QUICK_EVENTS = 5_000
 LIVE_EVENTS = 3_000
 LIVE_RATE = 500.0
+NOISY_SPREAD = 0.2  # baseline runs further apart than this make a run suspect
 
 
 class BenchmarkFailed(Exception):
@@ -168,9 +171,8 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
         "by_type": dict(published.published),
     }
 
-    _say("2/4 baseline: raw consume + decode loop")
-    figures["raw"] = raw_throughput(settings, n, args.timeout)
-    figures["raw"]["events_per_s"] = rate(figures["raw"]["events"], figures["raw"]["seconds"])
+    _say("2/4 baseline: raw consume + decode loop (1st of 2 runs)")
+    before = raw_throughput(settings, n, args.timeout)
 
     _say("3/4 worker: processing the backlog")
     worker = WorkerProcess(settings, RESULTS / "worker.log", workdir)
@@ -205,8 +207,10 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
             "events_per_s": rate(m, live.seconds),
         }
         raw_live_result = raw_live.result(timeout_s=60)
-        figures["raw"]["live_peak_rss_mib"] = raw_live_result["peak_rss_mib"]
-        figures["raw"]["live_latency_ms"] = summarize(raw_live_result["latencies_ms"])
+        figures["raw"] = {
+            "live_peak_rss_mib": raw_live_result["peak_rss_mib"],
+            "live_latency_ms": summarize(raw_live_result["latencies_ms"]),
+        }
         figures["worker"]["peak_rss_mib"] = worker.peak_rss_mib()
 
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=30)
@@ -220,7 +224,33 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
         if raw_live is not None:
             raw_live.stop()
         figures.setdefault("worker", {})["exit_code"] = worker.stop()
+
+    _say("baseline: raw consume + decode loop (2nd of 2 runs, the worker stopped)")
+    after = raw_throughput(settings, n, args.timeout)
+    figures["raw"].update(baseline_of(before, after))
     return figures
+
+
+def baseline_of(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The raw loop's figures from its runs before and after the worker's.
+
+    The two runs bracket the worker's measurement in time, so their mean cancels a drift of
+    the machine's speed (another process, CPU throttling) and their spread shows how noisy the
+    run was. Peak memory is the larger of the two.
+    """
+    rates = [rate(r["events"], r["seconds"]) or 0.0 for r in (before, after)]
+    mean_rate = sum(rates) / len(rates)
+    return {
+        "events": before["events"],
+        "events_per_s": mean_rate,
+        "events_per_s_runs": rates,
+        "spread": (max(rates) - min(rates)) / mean_rate if mean_rate else None,
+        "seconds_runs": [before["seconds"], after["seconds"]],
+        "first_message_s_runs": [before["first_message_s"], after["first_message_s"]],
+        "wall_s": (before["wall_s"] + after["wall_s"]) / 2,
+        "wall_s_runs": [before["wall_s"], after["wall_s"]],
+        "peak_rss_mib": max(before["peak_rss_mib"] or 0.0, after["peak_rss_mib"] or 0.0),
+    }
 
 
 def rows(f: dict[str, Any]) -> list[Row]:
@@ -286,14 +316,30 @@ def report(
         "",
         f"- worker: start-up to first batch {worker['startup_s']:.1f}s; throughput timed over "
         f"{worker['steady_events']:,} events in {worker['steady_seconds']:.1f}s",
-        f"- raw loop: {raw['events']:,} events decoded in {raw['seconds']:.2f}s "
-        f"(first message after {raw['first_message_s']:.2f}s)",
+        "- raw loop, before and after the worker: "
+        + ", ".join(f"{r:,.0f}" for r in raw["events_per_s_runs"])
+        + f" events/s (spread {raw['spread']:.0%}; the baseline is their mean)",
         f"- alerts: {worker['backlog_latency_ms']['count']:,} from the backlog, "
         f"{worker['live_latency_ms']['count']:,} under live load; raw live latency over "
         f"{raw['live_latency_ms']['count']:,} messages",
         "- events by type: "
         + ", ".join(f"{k}={v}" for k, v in sorted(f["publish"]["by_type"].items())),
     ]
+    if args.quick:
+        notes.append(
+            "- smoke run (--quick): timing windows of about a second, dominated by "
+            "warm-up and noise; do not draw conclusions from these figures"
+        )
+    elif raw["spread"] is not None and raw["spread"] > NOISY_SPREAD:
+        notes.append(
+            f"- WARNING: the two baseline runs differ by {raw['spread']:.0%}: the "
+            "machine was busy or throttled; ratios are unreliable, run again"
+        )
+    if worker.get("exit_code") not in (0, None):
+        notes.append(
+            f"- the worker exited with code {worker['exit_code']} on SIGTERM: see "
+            "benchmarks/results/worker.log"
+        )
     return "\n".join([*header, markdown_table(rows(f)), *notes]) + "\n"
 
 
@@ -308,44 +354,54 @@ def _terminate(signum: int, _frame: Any) -> NoReturn:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
-        description="Benchmark the Vigie worker against a raw consumer, in one run.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Benchmark the Vigie worker against a raw consumer, in one run."
     )
-    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="events N to process")
-    parser.add_argument("--seed", type=int, default=7, help="simulation seed (live: seed + 1)")
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"smoke run: N={QUICK_EVENTS:,} unless --events is given",
+    add = parser.add_argument
+    add(
+        "--events",
+        type=int,
+        default=None,
+        help=f"events N to process (default: {DEFAULT_EVENTS:,}; with --quick: {QUICK_EVENTS:,})",
     )
-    parser.add_argument(
+    add(
+        "--seed",
+        type=int,
+        default=7,
+        help="simulation seed; the live phase uses seed + 1 (default: %(default)s)",
+    )
+    add("--quick", action="store_true", help=f"smoke run: N={QUICK_EVENTS:,} unless --events")
+    add(
         "--live-events",
         type=int,
         default=LIVE_EVENTS,
-        help="events M published during the live-latency phase",
+        help="events M published during the live-latency phase (default: %(default)s)",
     )
-    parser.add_argument(
+    add(
         "--live-rate",
         type=float,
         default=LIVE_RATE,
-        help="events per second of the live-latency phase",
+        help="events per second of the live-latency phase (default: %(default)s)",
     )
-    parser.add_argument(
+    add(
         "--timeout",
         type=float,
         default=600.0,
-        help="seconds each phase may take before the run fails",
+        help="seconds each phase may take before the run fails (default: %(default)s)",
     )
     args = parser.parse_args(argv)
-    if args.quick and "--events" not in (argv if argv is not None else sys.argv[1:]):
-        args.events = QUICK_EVENTS
+    if args.events is None:
+        args.events = QUICK_EVENTS if args.quick else DEFAULT_EVENTS
     if args.events < 1 or args.live_events < 1 or args.live_rate <= 0:
         parser.error("--events, --live-events and --live-rate must be positive")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; 0 on success, 1 when a phase failed, 2 when services are down."""
+    """Run the benchmark; 0 on success, 1 when a phase failed, 2 when services are down.
+
+    Whatever happens after the namespace is created (an error, Ctrl-C, SIGTERM), the worker and
+    the raw consumers are stopped and the namespace is deleted.
+    """
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     settings = namespace.bench_settings()
@@ -365,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     except (BenchmarkFailed, WorkerFailed, VigieError) as exc:
         print(f"bench: failed: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
     finally:
         _say("cleaning up the namespace")
         for failure in namespace.cleanup(settings):

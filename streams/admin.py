@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -58,3 +59,46 @@ def describe_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         state = f"{len(topic.partitions)} partition(s)" if topic else "MISSING"
         lines.append(f"{name:32} {state:16} {spec.description}")
     return lines
+
+
+def delete_namespace(
+    s: Settings, *, extra_groups: tuple[str, ...] = (), timeout_s: float = 30.0
+) -> list[str]:
+    """Delete a namespace's topics, consumer groups and Redis keys; returns what failed.
+
+    For test and benchmark namespaces. Best effort: failures are reported, never raised, so
+    cleaning up after an error cannot hide that error.
+    """
+    failures: list[str] = []
+    admin = _admin(s)
+    try:
+        names = admin.list_topics(timeout=timeout_s).topics
+        # Faust names its internal topics after the app id (`<app id>-__assignor-__leader`).
+        ours = [n for n in names if n.startswith((s.topic_prefix, f"{s.app_id}-"))]
+        for name, future in (
+            admin.delete_topics(ours, operation_timeout=timeout_s).items() if ours else []
+        ):
+            try:
+                future.result()
+            except KafkaException as exc:
+                failures.append(f"topic {name}: {exc}")
+        groups = [s.app_id, f"{s.app_id}-relearn", "vigie-modelstore-reader", *extra_groups]
+        for group, future in admin.delete_consumer_groups(
+            groups, request_timeout=timeout_s
+        ).items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                if "GROUP_ID_NOT_FOUND" not in str(exc) and "NON_EMPTY" not in str(exc):
+                    failures.append(f"group {group}: {exc}")
+    except KafkaException as exc:
+        failures.append(f"Kafka: {exc}")
+    try:
+        client = redis.Redis.from_url(s.redis_url, socket_timeout=timeout_s)
+        keys = list(client.scan_iter(f"{s.redis_prefix}:*", count=1000))
+        for i in range(0, len(keys), 1000):
+            client.delete(*keys[i : i + 1000])
+        client.close()
+    except redis.RedisError as exc:
+        failures.append(f"Redis: {exc}")
+    return failures

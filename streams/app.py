@@ -13,7 +13,7 @@ import faust
 from faust.types import TP
 
 from streams.runtime import Runtime
-from streams.settings import load_settings
+from streams.settings import PROJECT_ROOT, load_settings
 from streams.topics import INPUT_TOPICS
 
 settings = load_settings()
@@ -39,6 +39,8 @@ app = faust.App(
     web_port=settings.web_port or 6066,
     web_host="127.0.0.1",
     store="memory://",
+    # Faust keeps a folder per app; out of the working directory, in git-ignored .run/.
+    datadir=str(PROJECT_ROOT / ".run" / "faust" / settings.app_id),
 )
 
 runtime = Runtime(settings)

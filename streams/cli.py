@@ -33,6 +33,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from streams.app import app
 
+    Path(app.conf.datadir).parent.mkdir(parents=True, exist_ok=True)
     worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
     return 0

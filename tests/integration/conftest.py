@@ -22,7 +22,7 @@ import redis
 from confluent_kafka import Consumer, TopicPartition
 
 from schemas.codec import Codec, SchemaRegistry
-from streams.admin import create_topics
+from streams.admin import create_topics, delete_namespace
 from streams.publisher import Publisher
 from streams.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -41,8 +41,8 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str = 
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, redis_url: str) -> Settings:
-    """Settings of a fresh, isolated namespace, with its topics created."""
+def settings(kafka_bootstrap: str, redis_url: str) -> Iterator[Settings]:
+    """Settings of a fresh, isolated namespace, with its topics created (deleted after)."""
     ns = uuid.uuid4().hex[:10]
     s = load_settings(
         {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url},
@@ -55,7 +55,9 @@ def settings(kafka_bootstrap: str, redis_url: str) -> Settings:
         web_port=0,
     )
     create_topics(s)
-    return s
+    yield s
+    failures = delete_namespace(s)
+    assert not failures, f"cleaning up the test namespace failed: {failures}"
 
 
 def settings_env(s: Settings) -> dict[str, str]:
@@ -131,12 +133,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture
 def redis_client(settings: Settings) -> Iterator[redis.Redis]:
-    """A Redis client; the test's keys are deleted afterwards."""
+    """A Redis client (the ``settings`` fixture deletes the test's keys afterwards)."""
     client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
     yield client
-    keys = list(client.scan_iter(f"{settings.redis_prefix}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture
