@@ -65,10 +65,11 @@ class Processor:
         self.referential = referential
         self.handlers = list(handlers)
         self.topic_prefix = topic_prefix
-        self._by_record: dict[str, Handler] = {}
+        # A record type may concern several use cases (feedback trains more than one model).
+        self._by_record: dict[str, list[Handler]] = {}
         for handler in self.handlers:
             for name in handler.records:
-                self._by_record[name] = handler
+                self._by_record.setdefault(name, []).append(handler)
 
     def process(self, events: Sequence[InputEvent]) -> Outputs:
         """Process a batch in order; bad events become dead letters, never exceptions."""
@@ -97,10 +98,11 @@ class Processor:
             raise InputError(f"{decoded.name} does not belong on topic {event.source.topic}")
         sent_at = datetime.fromtimestamp(event.source.timestamp_ms / 1000, UTC)
         check_record(decoded.name, decoded.record, self.referential, sent_at)
-        handler = self._by_record.get(decoded.name)
-        if handler is None:
+        handlers = self._by_record.get(decoded.name)
+        if not handlers:
             raise InputError(f"no use case handles {decoded.name}")
-        handler.handle(decoded.name, decoded.record, event.source, out)
+        for handler in handlers:
+            handler.handle(decoded.name, decoded.record, event.source, out)
         out.processed += 1
 
     def after_batch(self) -> None:

@@ -81,6 +81,9 @@ class Publisher:
             {
                 "bootstrap.servers": settings.kafka_bootstrap_servers,
                 "enable.idempotence": True,
+                # Java's and aiokafka's partitioner: a key lands on the same partition whoever
+                # produces it, so Faust tables stay co-partitioned with the input topics.
+                "partitioner": "murmur2_random",
                 "acks": "all",
                 "linger.ms": 20,
                 "batch.num.messages": 10_000,

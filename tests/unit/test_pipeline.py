@@ -120,3 +120,12 @@ def test_a_record_type_with_no_use_case_is_dead_lettered(processor, codec) -> No
     )
     out = proc.process([event(exited, 0, topic="vigie.jobseekers")])
     assert out.dead_letters[0].error_message == "no use case handles JobSeekerExited"
+
+
+def test_a_record_type_reaches_every_use_case_that_owns_it(codec) -> None:
+    first, second = Recorder(), Recorder()
+    ref = load_referential(load_settings().data_dir)
+    proc = Processor(codec, ref, [first, second], topic_prefix="vigie.")
+    out = proc.process([event(codec.encode("OfferClosed", closed("both")), 0)])
+    assert first.seen == ["both"] and second.seen == ["both"]
+    assert out.processed == 1, "one event, however many use cases it concerns"
