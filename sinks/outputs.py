@@ -43,6 +43,14 @@ class StateUpdate:
     fields: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class Dismissal:
+    """An adviser judged an alert not useful or wrong: its cause must not alert again."""
+
+    alert_id: str
+    verdict: str
+
+
 @dataclass(slots=True)
 class Outputs:
     """Everything one batch produced."""
@@ -50,6 +58,7 @@ class Outputs:
     alerts: list[Alert] = field(default_factory=list)
     states: list[StateUpdate] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    dismissals: list[Dismissal] = field(default_factory=list)
     processed: int = 0
 
     def extend(self, other: Outputs) -> None:
@@ -57,6 +66,7 @@ class Outputs:
         self.alerts.extend(other.alerts)
         self.states.extend(other.states)
         self.dead_letters.extend(other.dead_letters)
+        self.dismissals.extend(other.dismissals)
         self.processed += other.processed
 
 
@@ -68,3 +78,12 @@ def alert_id(source: SourceRef, rule: str) -> str:
     """
     cause = f"{source.topic}|{source.partition}|{source.offset}|{rule}"
     return hashlib.blake2b(cause.encode(), digest_size=12).hexdigest()
+
+
+def alert_cause(alert: Alert) -> str:
+    """What an alert is about, whatever event raised it: ``offer_low_salary:offer:190HCYJ``.
+
+    An adviser who dismisses an alert dismisses its cause: the same rule on the same subject
+    stays quiet afterwards, even when a new event about that subject arrives.
+    """
+    return f"{alert['alert_type']}:{alert['subject_kind']}:{alert['subject_id']}"

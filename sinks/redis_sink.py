@@ -4,7 +4,10 @@ Layout (``<p>`` is ``VIGIE_REDIS_PREFIX``):
 
 - ``<p>:alerts:all``: stream of every alert (operations);
 - ``<p>:alerts:<audience kind>:<audience id>``: stream per audience, e.g. ``alerts:area:07``;
-- ``<p>:alert-ids:<alert id>``: marker that refuses a second copy of the same alert;
+- ``<p>:alert-ids:<alert id>``: marker that refuses a second copy of the same alert (its
+  value is the alert's cause);
+- ``<p>:dismissed:<cause>``: an adviser dismissed an alert with this cause: no more alerts
+  for it (see ``sinks.outputs.alert_cause``);
 - ``<p>:<kind>:<entity id>``: hash of an entity's latest state, e.g. ``offer:190HCYJ``;
 - ``<p>:metrics:worker``: hash of counters (processed, alerts, dead letters by error type).
 
@@ -15,32 +18,49 @@ atomically, so the same alert written twice (a restart, a replay) lands once.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
 import redis
 
-from sinks.outputs import Alert, Outputs
+from sinks.outputs import Alert, Outputs, alert_cause
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 # KEYS[1] = marker, KEYS[2] = metrics hash, KEYS[3..] = streams. ARGV[1] = marker TTL,
-# ARGV[2] = stream max length, ARGV[3..] = the entry's field/value pairs.
-# Returns 1 when added, 0 for a duplicate (counted as such).
+# ARGV[2] = stream max length, ARGV[3] = oldest entry id kept (time retention),
+# ARGV[4] = the alert's cause (kept in the marker, for dismissals), ARGV[5..] = the entry's
+# field/value pairs. Returns 1 when added, 0 for a duplicate (counted as such).
 _ADD_ALERT = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'EX', ARGV[1]) then
   redis.call('HINCRBY', KEYS[2], 'alerts_duplicate_refused', 1)
   return 0
 end
 redis.call('HINCRBY', KEYS[2], 'alerts', 1)
 local entry = {}
-for i = 3, #ARGV do entry[#entry + 1] = ARGV[i] end
+for i = 5, #ARGV do entry[#entry + 1] = ARGV[i] end
 for i = 3, #KEYS do
   redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[2], '*', unpack(entry))
+  redis.call('XTRIM', KEYS[i], 'MINID', '~', ARGV[3])
 end
+return 1
+"""
+
+# KEYS[1] = marker of the dismissed alert, KEYS[2] = metrics hash. ARGV[1] = prefix of the
+# dismissed-cause keys, ARGV[2] = their TTL, ARGV[3] = the verdict. The cause is read from the
+# marker, so feedback needs only the alert id. Single-node Redis: the dismissed key is built
+# here rather than declared (a Redis Cluster would need both keys in one hash slot).
+_DISMISS = """
+local cause = redis.call('GET', KEYS[1])
+if not cause then
+  redis.call('HINCRBY', KEYS[2], 'dismissals_unknown_alert', 1)
+  return 0
+end
+redis.call('SET', ARGV[1] .. cause, ARGV[3], 'EX', ARGV[2])
+redis.call('HINCRBY', KEYS[2], 'dismissals', 1)
 return 1
 """
 
@@ -93,24 +113,36 @@ class RedisSink:
             health_check_interval=30,
         )
         self._add_alert = self.client.register_script(_ADD_ALERT)
+        self._dismiss = self.client.register_script(_DISMISS)
 
-    def already_written(self, alerts: Iterable[Alert]) -> set[str]:
-        """Ids among ``alerts`` that Redis already holds (one round-trip)."""
-        ids = [str(a["alert_id"]) for a in alerts]
-        if not ids:
-            return set()
+    def screen(self, alerts: list[Alert]) -> tuple[set[str], set[str]]:
+        """Ids of ``alerts`` already delivered, and of those whose cause an adviser dismissed.
+
+        One round-trip for the whole batch.
+        """
+        if not alerts:
+            return set(), set()
         pipe = self.client.pipeline(transaction=False)
-        for aid in ids:
-            pipe.exists(self.settings.key("alert-ids", aid))
-        return {aid for aid, found in zip(ids, pipe.execute(), strict=True) if found}
+        for alert in alerts:
+            pipe.exists(self.settings.key("alert-ids", str(alert["alert_id"])))
+            pipe.exists(self.settings.key("dismissed", alert_cause(alert)))
+        found = pipe.execute()
+        known = {str(a["alert_id"]) for a, hit in zip(alerts, found[0::2], strict=True) if hit}
+        dismissed = {str(a["alert_id"]) for a, hit in zip(alerts, found[1::2], strict=True) if hit}
+        return known, dismissed
 
-    def write(self, outputs: Outputs) -> int:
-        """Write alerts, states and counters; returns how many alerts were new."""
+    def write(self, outputs: Outputs, *, suppressed: int = 0) -> int:
+        """Write alerts, states, dismissals and counters; returns how many alerts were new.
+
+        ``outputs.alerts`` must already be screened (:meth:`screen`); ``suppressed`` counts
+        those left out because an adviser dismissed their cause.
+        """
         s = self.settings
         pipe = self.client.pipeline(transaction=False)
+        oldest = f"{max(0, int(time.time() * 1000) - s.alert_stream_retention_s * 1000)}-0"
         for alert in outputs.alerts:
             entry = stream_entry(alert)
-            args: list[Any] = [s.dedup_ttl_s, s.alert_stream_maxlen]
+            args: list[Any] = [s.dedup_ttl_s, s.alert_stream_maxlen, oldest, alert_cause(alert)]
             for k, v in entry.items():
                 args += [k, v]
             self._add_alert(
@@ -122,11 +154,19 @@ class RedisSink:
                 args=args,
                 client=pipe,
             )
+        for dismissal in outputs.dismissals:
+            self._dismiss(
+                keys=[s.key("alert-ids", dismissal.alert_id), s.key("metrics", "worker")],
+                args=[s.key("dismissed", ""), s.dedup_ttl_s, dismissal.verdict],
+                client=pipe,
+            )
         for state in outputs.states:
             key = s.key(state.kind, state.entity_id)
             pipe.hset(key, mapping=state.fields)  # type: ignore[arg-type]
             pipe.expire(key, s.state_ttl_s)
         self._count(pipe, outputs)
+        if suppressed:
+            pipe.hincrby(s.key("metrics", "worker"), "alerts_suppressed_dismissed", suppressed)
         results = pipe.execute()
         return sum(results[: len(outputs.alerts)])
 

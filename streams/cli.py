@@ -93,10 +93,11 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
-    """Follow an alert stream in Redis."""
-    from sinks.alert_reader import AlertReader
+    """Follow an alert stream in Redis through a consumer group, acknowledging what it prints."""
+    import uuid
 
-    reader = AlertReader(settings)
+    from sinks.alert_client import AlertSubscriber, format_alert
+
     audience = (
         ("adviser", args.adviser)
         if args.adviser
@@ -106,10 +107,20 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
         if args.area
         else None
     )
-    for alert in reader.follow(
-        audience, from_start=args.from_start, count=args.count, idle_timeout_s=args.idle_timeout
-    ):
-        print(reader.format(alert), flush=True)
+    # --from-start without a named group reads everything with a throw-away group, so it does
+    # not move the position of a group other tools share.
+    ephemeral = args.group is None and args.from_start
+    group = args.group or (f"tail-{uuid.uuid4().hex[:8]}" if ephemeral else "vigie-tail")
+    sub = AlertSubscriber(settings, audience, group=group, from_start=args.from_start)
+    try:
+        for delivered in sub.follow(count=args.count, idle_timeout_s=args.idle_timeout):
+            print(format_alert(delivered.alert), flush=True)
+            sub.ack(delivered)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if ephemeral:
+            sub.delete_group()
     return 0
 
 
@@ -198,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--agency", help="an agency's stream")
     who.add_argument("--area", help="an area's employer-relations stream (département code)")
     p.add_argument("--from-start", action="store_true", help="replay the stream from its start")
+    p.add_argument(
+        "--group",
+        default=None,
+        help="consumer group: tools sharing one split the alerts (default vigie-tail)",
+    )
     p.add_argument("--count", type=int, default=0, help="stop after this many alerts (0: never)")
     p.add_argument(
         "--idle-timeout",

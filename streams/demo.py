@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import redis
 
-from sinks.alert_reader import AlertReader
+from sinks.alert_client import format_alert, stream_key
 from streams.settings import PROJECT_ROOT, Settings
 from streams.simulate import run_simulation
 from streams.topics import INPUT_TOPICS
@@ -65,9 +65,9 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
     """Run the demo; returns the process exit code."""
     log_path = PROJECT_ROOT / ".run" / "worker-demo.log"
     print(_banner(settings, log_path), flush=True)
-    reader = AlertReader(settings)
-    key = reader.stream_key(None)
-    last = reader.client.xrevrange(key, count=1)
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    key = stream_key(settings, None)
+    last = client.xrevrange(key, count=1)
     last_id = last[0][0] if last else "0"
     worker = _start_worker(log_path)
     result: dict[str, Any] = {}
@@ -82,11 +82,11 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
     shown, idle_since = 0, time.monotonic()
     try:
         while True:
-            reply = reader.client.xread({key: last_id}, count=50, block=1000)
+            reply = client.xread({key: last_id}, count=50, block=1000)
             for entry_id, fields in reply[0][1] if reply else []:
                 last_id = entry_id
                 shown += 1
-                print(reader.format(orjson.loads(fields["json"])), flush=True)
+                print(format_alert(orjson.loads(fields["json"])), flush=True)
                 idle_since = time.monotonic()
             if worker.poll() is not None:
                 print(f"worker exited with code {worker.returncode}; see {log_path}")
@@ -99,7 +99,7 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
         print("stopping...")
     finally:
         _stop_worker(worker)
-    _summary(reader.client, settings, shown, result.get("stats"))
+    _summary(client, settings, shown, result.get("stats"))
     return 0
 
 

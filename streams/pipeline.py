@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -130,13 +130,17 @@ class Delivery:
     def deliver(self, outputs: Outputs) -> int:
         """Deliver once. Returns the number of new alerts. Raises on infrastructure errors."""
         # Alerts Redis already holds were delivered before a restart: do not send them to
-        # Kafka again. Redis itself refuses duplicates atomically, see sinks.redis_sink.
-        known = self.redis.already_written(outputs.alerts)
-        fresh = [a for a in outputs.alerts if a["alert_id"] not in known]
+        # Kafka again (Redis itself refuses duplicates atomically, see sinks.redis_sink).
+        # Alerts whose cause an adviser dismissed go nowhere: the adviser has the last word.
+        known, dismissed = self.redis.screen(outputs.alerts)
+        if dismissed:
+            outputs = replace(
+                outputs, alerts=[a for a in outputs.alerts if a["alert_id"] not in dismissed]
+            )
         self.kafka.send_dead_letters(outputs.dead_letters)
-        self.kafka.send_alerts(fresh)
+        self.kafka.send_alerts(a for a in outputs.alerts if a["alert_id"] not in known)
         self.kafka.flush()
-        return self.redis.write(outputs)
+        return self.redis.write(outputs, suppressed=len(dismissed))
 
     def deliver_with_retry(self, outputs: Outputs) -> int:
         """Deliver, waiting and retrying through Kafka or Redis outages (until stopped)."""

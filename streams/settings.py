@@ -51,6 +51,11 @@ VARIABLES: dict[str, Variable] = {
         ),
         Variable("VIGIE_ALERT_STREAM_MAXLEN", "100000", "Approximate length cap of alert streams."),
         Variable(
+            "VIGIE_ALERT_STREAM_RETENTION_S",
+            "2592000",
+            "Alerts older than this, in seconds, are trimmed from the streams (30 days).",
+        ),
+        Variable(
             "VIGIE_STATE_TTL_S", "2592000", "TTL, in seconds, of latest-state hashes (30 days)."
         ),
         Variable(
@@ -76,6 +81,26 @@ VARIABLES: dict[str, Variable] = {
         Variable("VIGIE_DATA_DIR", "", "Folder of vendored reference data (default: ./data)."),
         Variable("VIGIE_WEB_PORT", "6066", "Port of the Faust web server (0 disables it)."),
         Variable("VIGIE_LOG_LEVEL", "INFO", "Log level of the worker and the CLI."),
+        Variable(
+            "VIGIE_HARD_TO_FILL_THRESHOLD",
+            "0.65",
+            "An offer whose risk of not being filled within 30 days reaches this raises an alert.",
+        ),
+        Variable(
+            "VIGIE_HARD_TO_FILL_MIN_OUTCOMES",
+            "200",
+            "Closed offers the hard-to-fill model must learn before its risk replaces the prior.",
+        ),
+        Variable(
+            "VIGIE_BASELINE_HALF_LIFE_DAYS",
+            "180",
+            "Half-life, in days of event time, of an offer's weight in the market baselines.",
+        ),
+        Variable(
+            "VIGIE_OPEN_OFFER_MAX_DAYS",
+            "180",
+            "An open offer never closed is forgotten this many days (event time) after posting.",
+        ),
     )
 }
 
@@ -106,6 +131,7 @@ class Settings:
     batch_size: int
     batch_within_s: float
     alert_stream_maxlen: int
+    alert_stream_retention_s: int
     state_ttl_s: int
     dedup_ttl_s: int
     salary_alert_ratio: float
@@ -114,6 +140,10 @@ class Settings:
     data_dir: Path
     web_port: int
     log_level: str
+    hard_to_fill_threshold: float
+    hard_to_fill_min_outcomes: int
+    baseline_half_life_days: float
+    open_offer_max_days: float
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -167,6 +197,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "batch_size": _number(env, "VIGIE_BATCH_SIZE", int),
         "batch_within_s": _number(env, "VIGIE_BATCH_WITHIN_S", float),
         "alert_stream_maxlen": _number(env, "VIGIE_ALERT_STREAM_MAXLEN", int),
+        "alert_stream_retention_s": _number(env, "VIGIE_ALERT_STREAM_RETENTION_S", int),
         "state_ttl_s": _number(env, "VIGIE_STATE_TTL_S", int),
         "dedup_ttl_s": _number(env, "VIGIE_DEDUP_TTL_S", int),
         "salary_alert_ratio": _number(env, "VIGIE_SALARY_ALERT_RATIO", float),
@@ -175,6 +206,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "data_dir": Path(data_dir) if data_dir else PROJECT_ROOT / "data",
         "web_port": _number(env, "VIGIE_WEB_PORT", int),
         "log_level": _get(env, "VIGIE_LOG_LEVEL").upper(),
+        "hard_to_fill_threshold": _number(env, "VIGIE_HARD_TO_FILL_THRESHOLD", float),
+        "hard_to_fill_min_outcomes": _number(env, "VIGIE_HARD_TO_FILL_MIN_OUTCOMES", int),
+        "baseline_half_life_days": _number(env, "VIGIE_BASELINE_HALF_LIFE_DAYS", float),
+        "open_offer_max_days": _number(env, "VIGIE_OPEN_OFFER_MAX_DAYS", float),
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
@@ -182,4 +217,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigurationError("VIGIE_PARTITIONS and VIGIE_BATCH_SIZE must be at least 1")
     if not 0 < settings.salary_alert_ratio < 1:
         raise ConfigurationError("VIGIE_SALARY_ALERT_RATIO must be between 0 and 1")
+    if not 0 < settings.hard_to_fill_threshold <= 1:
+        raise ConfigurationError("VIGIE_HARD_TO_FILL_THRESHOLD must be in (0, 1]")
+    if settings.hard_to_fill_min_outcomes < 0:
+        raise ConfigurationError("VIGIE_HARD_TO_FILL_MIN_OUTCOMES must be at least 0")
+    if settings.baseline_half_life_days <= 0 or settings.open_offer_max_days <= 0:
+        raise ConfigurationError(
+            "VIGIE_BASELINE_HALF_LIFE_DAYS and VIGIE_OPEN_OFFER_MAX_DAYS must be positive"
+        )
     return settings

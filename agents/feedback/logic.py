@@ -1,14 +1,17 @@
-"""Feedback events: record each adviser's latest verdict on an alert, email or draft.
+"""Feedback events: every adviser verdict is recorded, and a dismissed alert stays dismissed.
 
-Routing corrections to the models they concern comes with the model lifecycle; for now the
-verdict is validated and kept where adviser tools and operators can see it.
+An alert judged ``not_useful`` or ``wrong`` dismisses its cause (rule + subject): the sinks
+refuse later alerts with the same cause, whatever event raises them. Corrections of intent,
+urgency and drafts train the email models (``agents.emails``), which also own those records.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sinks.outputs import Outputs, SourceRef, StateUpdate
+from sinks.outputs import Dismissal, Outputs, SourceRef, StateUpdate
+
+DISMISSING_VERDICTS = frozenset({"not_useful", "wrong"})
 
 
 class FeedbackHandler:
@@ -17,7 +20,9 @@ class FeedbackHandler:
     records = frozenset({"AdviserFeedback"})
 
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        """Keep the latest verdict on the feedback's target."""
+        """Keep the latest verdict on the feedback's target; dismiss alerts judged useless."""
+        if record["target_kind"] == "alert" and record["verdict"] in DISMISSING_VERDICTS:
+            out.dismissals.append(Dismissal(record["target_id"], record["verdict"]))
         out.states.append(
             StateUpdate(
                 "feedback",
