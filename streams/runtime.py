@@ -112,7 +112,9 @@ class Runtime:
         outputs = self.processor.process(events)
         loop = asyncio.get_running_loop()
         new_alerts = await loop.run_in_executor(None, self.delivery.deliver_with_retry, outputs)
-        await loop.run_in_executor(None, self.processor.after_batch)
+        # On the loop thread: a snapshot pickles models that other agents' batches update on
+        # this same thread, so it must not run concurrently with them.
+        self.processor.after_batch()
         logger.debug(
             "batch events=%d processed=%d dead_letters=%d alerts_new=%d ms=%.1f",
             len(events),
@@ -142,9 +144,8 @@ class Runtime:
         if not self._started:
             return
         self.delivery.stopping.set()
-        loop = asyncio.get_running_loop()
         for model in self.models.values():
-            await loop.run_in_executor(None, lambda m=model: m.maybe_snapshot(force=True))
+            model.maybe_snapshot(force=True)
 
 
 def to_input_event(message: Any) -> InputEvent:
