@@ -1,1 +1,1 @@
-"""Email triage. For now: validation and a body-free receipt per email."""
+"""Email triage: cleaning, masking, urgency rules, intents, reply drafts, learning from advisers."""

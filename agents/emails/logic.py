@@ -1,38 +1,383 @@
-"""Email events: validate them and record their receipt, never their content.
+"""What happens to each email and each adviser verdict: triage, alert, draft, learn.
 
-Triage (urgency, intent, reply draft) is not built yet; until it is, each email's state says
-``triage=pending`` so that adviser tools do not mistake silence for "not urgent".
+:func:`triage` is pure: clean, mask, normalise, apply the urgency rules and the models, find
+the facts, write the draft. :class:`EmailsHandler` hands its result to the sinks (a state
+hash per email, an alert to the adviser when urgent, the metrics hash) and learns: it keeps
+each email's hashed features in the model's cache, and learns intents, urgency and draft
+acceptance when the adviser's verdict arrives (``AdviserFeedback`` on an ``email`` or a
+``draft``; other target kinds belong to other use cases). Learning is gated by the model's
+positions, so a restarted worker never learns an event twice.
+
+Privacy: neither the subject, the body, attachment names nor anything written by the sender
+reaches Redis, alerts or logs; only the derived triage (intents, urgency and its reasons,
+the draft built from templates and resolved dates) does.
 """
 
 from __future__ import annotations
 
+import logging
+from array import array
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sinks.outputs import Outputs, SourceRef, StateUpdate
+import orjson
+
+from agents.emails.drafts import ANSWERABLE_INTENTS, compose_draft
+from agents.emails.facts import documents, find_dates, local, offer_refs
+from agents.emails.features import as_input, normalise, prepare_email, tagged_bucket
+from agents.emails.intents import parse_intents
+from agents.emails.model import (
+    CORRECTION_WEIGHT,
+    MODEL_NAME,
+    URGENCY_MODEL_THRESHOLD,
+    CachedEmail,
+    EmailTriageModel,
+)
+from agents.emails.urgency import UrgencyHit, urgency_rules
+from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate, alert_id
+from streams.modelstore import ManagedModel
+
+logger = logging.getLogger(__name__)
+
+RULE_URGENT = "email_urgent"
+URGENCY_MODEL_RULE = "modele"
+FEEDBACK_KINDS = frozenset({"email", "draft"})
+URGENT_CODES = frozenset({"urgent", "urgente", "critical", "high", "oui", "true", "1"})
+NORMAL_CODES = frozenset({"normal", "normale", "non_urgent", "low", "non", "false", "0"})
+MAX_DATES_IN_DRAFT = 2
+THRESHOLD_REFRESH_EVERY = 25  # verdicts between two threshold selections within a batch
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """The derived triage of one email: everything here may be stored, nothing is content."""
+
+    features: array[int]  # hashed buckets
+    intents: list[tuple[str, float]]  # most probable first
+    rules: list[UrgencyHit]
+    urgency_score: float
+    model_urgent: bool
+    confidence: float  # answer confidence (see EmailTriageModel.answer_confidence)
+    candidate: bool  # allow-listed intents, not urgent
+    answerable: bool
+    draft: str
+    dates: list[str]
+    documents: list[str]
+    masked: dict[str, int]
+    cleaning: dict[str, bool]
+
+    @property
+    def urgent(self) -> bool:
+        """Urgent by a rule or by the learnt model."""
+        return bool(self.rules) or self.model_urgent
+
+    @property
+    def intent_names(self) -> tuple[str, ...]:
+        """The predicted intents, most probable first."""
+        return tuple(i for i, _ in self.intents)
+
+
+def _attachment_tags(record: dict[str, Any]) -> tuple[list[str], list[int]]:
+    kinds: list[str] = []
+    tags: list[int] = []
+    for attachment in record.get("attachments") or []:
+        # Only the kind of document is derived from a file name; the name itself is dropped.
+        name = normalise(str(attachment.get("filename", ""))[:200].replace("_", " "))
+        kinds.extend(k for k in documents(name) if k not in kinds)
+        tags.append(tagged_bucket("attachment"))
+    tags.extend(tagged_bucket(f"attached={k}") for k in kinds)
+    return kinds, tags
+
+
+def triage(record: dict[str, Any], model: EmailTriageModel) -> Triage:
+    """Triage one EmailReceived record with ``model`` (which is not changed)."""
+    prepared = prepare_email(record.get("subject"), record.get("body"), record.get("body_format"))
+    norm, features, cleaned = prepared.norm, prepared.features, prepared.cleaned
+    attached_kinds, attachment_tags = _attachment_tags(record)
+    x = as_input(features, *attachment_tags)
+    if attachment_tags:
+        features = array("H", sorted(x))
+    received_at = record["received_at"]
+    mentions = find_dates(norm, received_at)
+    rules = urgency_rules(norm, received_at, mentions)
+    intents = model.intents.predict(x)
+    urgency_score = model.urgency_probability(x)
+    model_urgent = model.urgency_ready and urgency_score >= URGENCY_MODEL_THRESHOLD
+    urgent = bool(rules) or model_urgent
+    candidate = not urgent and all(i in ANSWERABLE_INTENTS for i, _ in intents)
+    confidence = model.answer_confidence(x, intents)
+    now = local(received_at)
+    upcoming = [d for d in mentions if d.hours_after(now)[1] > 0]
+    dates = [d.describe() for d in upcoming[:MAX_DATES_IN_DRAFT]]
+    kinds = documents(norm)
+    kinds += [k for k in attached_kinds if k not in kinds]
+    draft = compose_draft(
+        [i for i, _ in intents],
+        dates=dates,
+        documents=kinds,
+        offers=offer_refs(norm),
+        attached=bool(attachment_tags),
+        urgent_rules=[h.rule for h in rules],
+        urgent=urgent,
+    )
+    return Triage(
+        features=features,
+        intents=intents,
+        rules=rules,
+        urgency_score=urgency_score,
+        model_urgent=model_urgent,
+        confidence=confidence,
+        candidate=candidate,
+        answerable=candidate and model.is_answerable(confidence),
+        draft=draft,
+        dates=dates,
+        documents=kinds,
+        masked=dict(prepared.masked),
+        cleaning={
+            "html": cleaned.html,
+            "truncated": cleaned.truncated,
+            "quoted_removed": cleaned.quoted_removed,
+            "signature_removed": cleaned.signature_removed,
+        },
+    )
+
+
+def urgency_reasons(t: Triage) -> list[dict[str, Any]]:
+    """The alert reasons: one per rule that fired, then the model's if it spoke."""
+    reasons: list[dict[str, Any]] = [
+        {
+            "code": f"urgency_{hit.rule}",
+            "message": hit.message,
+            "value": hit.hours,
+            "reference": None,
+            "level": "high",
+        }
+        for hit in t.rules
+    ]
+    if t.model_urgent:
+        score = f"{t.urgency_score:.2f}".replace(".", ",")
+        reasons.append(
+            {
+                "code": f"urgency_{URGENCY_MODEL_RULE}",
+                "message": "Le modèle appris des retours des conseillers estime ce message "
+                f"urgent (score {score}).",
+                "value": round(t.urgency_score, 4),
+                "reference": URGENCY_MODEL_THRESHOLD,
+                "level": "high",
+            }
+        )
+    return reasons
+
+
+def urgent_alert(record: dict[str, Any], source: SourceRef, t: Triage, model_version: str) -> Alert:
+    """The « message urgent » alert for the email's adviser: reasons, never the email's words."""
+    rules = [h.rule for h in t.rules] + ([URGENCY_MODEL_RULE] if t.model_urgent else [])
+    first = t.rules[0].title if t.rules else "Urgence détectée par le modèle"
+    suggestions = [h.suggestion for h in t.rules] or ["Lire ce message en priorité aujourd'hui."]
+    return {
+        "alert_id": alert_id(source, RULE_URGENT),
+        "alert_type": RULE_URGENT,
+        "created_at": datetime.now(UTC),
+        "event_time": record["received_at"],
+        "severity": "critical",
+        "audience_kind": "adviser",
+        "audience_id": record["adviser_id"],
+        "subject_kind": "email",
+        "subject_id": record["email_id"],
+        "title": f"Message urgent de {record['jobseeker_id']} : {first.lower()}",
+        "score": round(t.urgency_score, 4) if t.model_urgent else None,
+        "reasons": urgency_reasons(t),
+        "suggestions": list(dict.fromkeys(suggestions)),
+        "inputs": {
+            "email_id": record["email_id"],
+            "jobseeker_id": record["jobseeker_id"],
+            "agency_id": record["agency_id"],
+            "received_at": record["received_at"].isoformat(),
+            "urgency_rules": ",".join(rules),
+            "urgency_model_score": f"{t.urgency_score:.4f}",
+            "intents": ",".join(t.intent_names),
+        },
+        "model_name": MODEL_NAME,
+        "model_version": model_version,
+        "rule": f"{RULE_URGENT}:{'+'.join(rules)}",
+        "source_topic": source.topic,
+        "source_partition": source.partition,
+        "source_offset": source.offset,
+        "source_timestamp": source.timestamp_ms,
+    }
+
+
+def email_state(
+    record: dict[str, Any], t: Triage, alert: Alert | None, model: EmailTriageModel, version: str
+) -> StateUpdate:
+    """The email's triage hash: ids, times and the derived triage; no subject, no body."""
+    threshold = model.threshold
+    fields = {
+        "email_id": record["email_id"],
+        "jobseeker_id": record["jobseeker_id"],
+        "adviser_id": record["adviser_id"],
+        "agency_id": record["agency_id"],
+        "received_at": record["received_at"].isoformat(),
+        "attachments": str(len(record.get("attachments") or [])),
+        "triage": "done",
+        "intent": t.intents[0][0],
+        "intent_confidence": f"{t.intents[0][1]:.4f}",
+        "intents": ",".join(t.intent_names),
+        "intent_scores": orjson.dumps({i: round(p, 4) for i, p in t.intents}).decode(),
+        "urgency": "urgent" if t.urgent else "normal",
+        "urgency_rules": ",".join(h.rule for h in t.rules),
+        "urgency_reasons": " | ".join(r["message"] for r in urgency_reasons(t)),
+        "urgency_score": f"{t.urgency_score:.4f}",
+        "alert_id": alert["alert_id"] if alert else "",
+        "draft_id": record["email_id"],
+        "draft": t.draft,
+        "answerable": "1" if t.answerable else "0",
+        "answer_confidence": f"{t.confidence:.4f}",
+        "answerable_threshold": f"{threshold.value:.4f}" if threshold else "",
+        "dates": ",".join(t.dates),
+        "documents": ",".join(t.documents),
+        "masked": ",".join(f"{k.strip('<>').lower()}:{n}" for k, n in sorted(t.masked.items())),
+        "cleaning": ",".join(k for k, v in t.cleaning.items() if v),
+        "model_name": MODEL_NAME,
+        "model_version": version,
+    }
+    return StateUpdate("email", record["email_id"], fields)
+
+
+def _urgency_label(text: str | None) -> bool | None:
+    code = (text or "").strip().lower()
+    if code in URGENT_CODES:
+        return True
+    if code in NORMAL_CODES:
+        return False
+    return None
 
 
 class EmailsHandler:
-    """Handles EmailReceived."""
+    """Handles EmailReceived, and AdviserFeedback on emails and drafts, for the pipeline."""
 
-    records = frozenset({"EmailReceived"})
+    records = frozenset({"EmailReceived", "AdviserFeedback"})
+
+    def __init__(self, managed: ManagedModel) -> None:
+        self.managed = managed
+        self._metrics: StateUpdate | None = None
+        self._metrics_out: Outputs | None = None
+
+    @property
+    def model(self) -> EmailTriageModel:
+        """The current triage model (restored from the model store at start)."""
+        model: EmailTriageModel = self.managed.model
+        return model
 
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        """Record the email's receipt; subject and body are deliberately left out."""
-        out.states.append(
-            StateUpdate(
-                "email",
+        """Triage an email, or learn from an adviser's verdict on one."""
+        if name == "EmailReceived":
+            self._email(record, source, out)
+        elif record["target_kind"] in FEEDBACK_KINDS:
+            self._feedback(record, source, out)
+
+    def _email(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+        model, version = self.model, self.managed.version_label
+        t = triage(record, model)
+        alert = urgent_alert(record, source, t, version) if t.urgent else None
+        if alert is not None:
+            out.alerts.append(alert)
+        out.states.append(email_state(record, t, alert, model, version))
+        if self.managed.should_learn(source.topic, source.partition, source.offset):
+            model.cache.put(
                 record["email_id"],
-                {
-                    "email_id": record["email_id"],
-                    "jobseeker_id": record["jobseeker_id"],
-                    "adviser_id": record["adviser_id"],
-                    "agency_id": record["agency_id"],
-                    "received_at": record["received_at"].isoformat(),
-                    "attachments": str(len(record.get("attachments") or [])),
-                    "triage": "pending",
-                },
+                CachedEmail(t.features, t.intent_names, t.urgent, t.candidate, t.confidence),
             )
+            c = model.counters
+            c["triaged"] += 1
+            c["urgent"] += t.urgent
+            c["urgent_rules"] += bool(t.rules)
+            c["urgent_model_only"] += t.model_urgent and not t.rules
+            c["candidates"] += t.candidate
+            c["answerable"] += t.answerable
+            self.managed.learned(source.topic, source.partition, source.offset)
+            self._publish_metrics(out)
+
+    def _feedback(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+        if not self.managed.should_learn(source.topic, source.partition, source.offset):
+            return
+        model = self.model
+        c = model.counters
+        c[f"feedback_{record['target_kind']}"] += 1
+        cached = model.cache.get(record["target_id"])
+        if cached is None:
+            c["feedback_unmatched"] += 1  # never seen, or dropped from the cache: nothing to learn
+        elif record["target_kind"] == "draft":
+            self._learn_draft(model, cached, record["verdict"])
+        else:
+            self._learn_triage(model, cached, record)
+        if model.refresh_threshold(every=THRESHOLD_REFRESH_EVERY):
+            c["threshold_selections"] += 1
+        self.managed.learned(source.topic, source.partition, source.offset)
+        self._publish_metrics(out)
+
+    @staticmethod
+    def _learn_draft(model: EmailTriageModel, cached: CachedEmail, verdict: str) -> None:
+        if verdict not in ("accepted", "edited", "rejected"):
+            model.counters["feedback_unknown_verdict"] += 1
+            return
+        accepted = verdict == "accepted"
+        model.counters[f"drafts_{verdict}"] += 1
+        model.learn_draft(cached, accepted)
+        model.record_verdict(cached, accepted)
+
+    @staticmethod
+    def _learn_triage(model: EmailTriageModel, cached: CachedEmail, record: dict[str, Any]) -> None:
+        verdict, c = record["verdict"], model.counters
+        corrected = parse_intents(record.get("corrected_intent"))
+        urgent = _urgency_label(record.get("corrected_urgency"))
+        if verdict == "confirmed":
+            model.learn_intents(cached.features, set(cached.intents), 1.0)
+            model.learn_urgency(cached.features, cached.urgent, 1.0)
+            c["triage_confirmed"] += 1
+            return
+        if verdict == "wrong" and not corrected and urgent is None:
+            model.learn_not_intents(cached.features, cached.intents)
+            model.record_verdict(cached, False)
+            c["triage_wrong"] += 1
+            return
+        if corrected:
+            model.learn_intents(cached.features, corrected, CORRECTION_WEIGHT)
+            c["corrections_intent"] += 1
+            if corrected != set(cached.intents):
+                model.record_verdict(cached, False)  # its draft answered the wrong question
+        elif record.get("corrected_intent"):
+            c["corrections_unknown_intent"] += 1
+        if urgent is not None:
+            model.learn_urgency(cached.features, urgent, CORRECTION_WEIGHT)
+            c["corrections_urgency"] += 1
+
+    def _publish_metrics(self, out: Outputs) -> None:
+        # One metrics hash per batch: later updates in the same batch refresh the same fields.
+        model = self.model
+        c, threshold = model.counters, model.threshold
+        triaged = c["triaged"]
+        fields = {k: str(v) for k, v in sorted(c.items())}
+        fields.update(
+            {
+                "answerable_share": f"{c['answerable'] / triaged:.4f}" if triaged else "0",
+                "threshold": f"{threshold.value:.4f}" if threshold else "",
+                "threshold_support": str(threshold.support) if threshold else "0",
+                "threshold_precision": f"{threshold.precision:.4f}" if threshold else "",
+                "verdicts_recorded": str(len(model.verdicts)),
+                "cache_size": str(len(model.cache)),
+                "model_version": self.managed.version_label,
+            }
         )
+        if self._metrics is not None and self._metrics_out is out:
+            self._metrics.fields.update(fields)
+        else:
+            self._metrics, self._metrics_out = StateUpdate("metrics", "emails", fields), out
+            out.states.append(self._metrics)
 
     def after_batch(self) -> None:
-        """No model yet."""
+        """Choose the threshold on the batch's verdicts and snapshot the model when due."""
+        self._metrics = self._metrics_out = None
+        self.model.refresh_threshold()
+        self.managed.maybe_snapshot()

@@ -1,0 +1,101 @@
+"""Masking of personal data: phones, e-mails, NIR, IBAN, addresses; useful facts are kept."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from agents.emails.features import prepare_email
+from agents.emails.masking import mask, mask_counting
+from streams.simulator import SimEvent, simulate
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["06 39 98 12 34", "0639981234", "06.39.98.12.34", "06-39-98-12-34", "+33 6 39 98 12 34",
+     "+33639981234", "+33 (0)6 39 98 12 34", "0033 6 39 98 12 34", "01 99 00 12 34",
+     "+44 20 7946 0958"],
+)  # fmt: skip
+def test_phone_numbers_are_masked(phone: str) -> None:
+    assert mask(f"Rappelez-moi au {phone} svp") == "Rappelez-moi au <TEL> svp"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["camille.martin@exemple.fr", "C.Martin+pe@mail.exemple.co.uk", "camille @ exemple.fr",
+     "camille [at] exemple.fr"],
+)  # fmt: skip
+def test_email_addresses_are_masked(address: str) -> None:
+    assert mask(f"Mon adresse : {address}.") == "Mon adresse : <EMAIL>."
+
+
+@pytest.mark.parametrize(
+    "nir",
+    ["1 84 12 76 451 089 46", "184127645108946", "2 91 03 2A 012 345 67", "1.84.12.76.451.089",
+     "1841276451089"],
+)  # fmt: skip
+def test_social_security_numbers_are_masked(nir: str) -> None:
+    assert mask(f"NIR : {nir}") == "NIR : <NIR>"
+
+
+@pytest.mark.parametrize(
+    "iban",
+    ["FR76 3000 6000 0112 3456 7890 189", "FR7630006000011234567890189",
+     "fr76 3000 6000 0112 3456 7890 189", "DE89 3704 0044 0532 0130 00"],
+)  # fmt: skip
+def test_ibans_are_masked(iban: str) -> None:
+    assert mask(f"Mon RIB : {iban}") == "Mon RIB : <IBAN>"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("J'habite 12 bis rue des Lilas", "J'habite <ADRESSE>"),
+        ("3, avenue du Général de Gaulle", "<ADRESSE>"),
+        ("75011 Paris", "<ADRESSE>"),
+        ("74300 Arâches-la-Frasse", "<ADRESSE>"),
+        ("07500 Guilherand-Granges Cedex 9", "<ADRESSE>"),
+        ("BP 42", "<ADRESSE>"),
+    ],
+)
+def test_postal_addresses_are_masked(text: str, expected: str) -> None:
+    assert mask(text) == expected
+
+
+@pytest.mark.parametrize(
+    "kept",
+    ["rendez-vous le 12/03/2026 à 14h30", "un trop-perçu de 12000 euros", "offre 190HCYJ",
+     "appelez le 3114 ou le 3949", "j'ai travaillé 120 heures", "le 1er février 2026"],
+)  # fmt: skip
+def test_dates_amounts_and_service_numbers_are_kept(kept: str) -> None:
+    assert mask(kept) == kept
+
+
+def test_counting_says_what_was_masked() -> None:
+    text, counts = mask_counting("06 39 98 12 34, a@exemple.fr, 1 84 12 76 451 089 46, 75011 Paris")
+    assert text == "<TEL>, <EMAIL>, <NIR>, <ADRESSE>"
+    assert counts == {"<TEL>": 1, "<EMAIL>": 1, "<NIR>": 1, "<ADRESSE>": 1}
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+def test_every_personal_datum_the_simulator_writes_is_masked() -> None:
+    emails: list[SimEvent] = [e for e in simulate(23, 12_000) if e.record_name == "EmailReceived"]
+    with_data = [e for e in emails if e.truth["personal_data"]]
+    assert {k for e in with_data for k in e.truth["personal_data"]} == {
+        "phone", "email", "address", "nir", "iban"
+    }  # fmt: skip
+    phone = re.compile(r"(?:\+33 |0)6 39 98 \d\d \d\d")
+    nir = re.compile(r"[12](?: \d{2}){3} \d{3} \d{3} \d{2}")
+    iban = re.compile(r"FR\d\d(?: [0-9]{4}){5} [0-9]{3}")
+    for e in with_data:
+        raw = e.record["body"]
+        norm = prepare_email(e.record["subject"], raw, e.record["body_format"]).norm
+        digits = _digits(norm)
+        for found in phone.findall(raw) + nir.findall(raw) + iban.findall(raw):
+            assert _digits(found)[-8:] not in digits, (e.record["email_id"], found)
+        assert "@exemple.fr" not in norm
+        assert not re.search(r"\d+ (?:rue|avenue|boulevard|chemin|impasse|place|allee) ", norm)
