@@ -83,7 +83,7 @@ VARIABLES: dict[str, Variable] = {
         Variable("VIGIE_LOG_LEVEL", "INFO", "Log level of the worker and the CLI."),
         Variable(
             "VIGIE_HARD_TO_FILL_THRESHOLD",
-            "0.65",
+            "0.7",
             "An offer whose risk of not being filled within 30 days reaches this raises an alert.",
         ),
         Variable(

@@ -1,1 +1,4 @@
-"""Offer intelligence: compare each offer with its local market and flag the outliers."""
+"""Offer intelligence: local market baselines, explained gaps, and a hard-to-fill risk model.
+
+See ``agents/offers/README.md`` for what happens to each event, the design and the measures.
+"""

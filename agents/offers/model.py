@@ -1,30 +1,244 @@
-"""The local salary baseline: running quartiles of pay per occupation and département.
+"""The state the offers use case learns, as models of the shared model store.
 
-It is a River model in the broad sense: it learns one offer at a time (``learn_one``) and is
-saved in the shared model store like every other model. P² quantile sketches keep it at about
-1 kB per local market whatever the number of offers.
+Two models, each one snapshot (a pickle on the model-snapshots topic, with the input offsets
+it covers):
 
->>> baseline = make_salary_baseline()
->>> for pay in (1800, 1900, 2000, 2100, 2200):
-...     baseline.learn_one("M1805|departement:07", pay)
->>> baseline.summary("M1805|departement:07").median
-2000.0
->>> baseline.summary("K2204|departement:75") is None
-True
+* ``offer-intelligence`` (:class:`OfferIntelligence`, learns from the offers topic): the local
+  market baselines, the open offers with the features they had when posted, and the
+  hard-to-fill classifier with its metrics. They are one object on purpose: the classifier
+  learns an offer's outcome from the features the open-offer store kept, and the baselines
+  learn its time to fill from the markets kept there. Three snapshots taken at three moments could
+  restore a classifier that still has to learn a closure whose features a newer open-offer
+  snapshot has already dropped; one snapshot is always consistent.
+* ``offer-jobseeker-supply`` (:class:`JobSeekerSupply`, learns from the job-seekers topic):
+  active job seekers per occupation and area, for the recruitment potential.
+
+>>> state = make_offer_intelligence()
+>>> len(state.baseline), len(state.open_offers), state.risk.n_outcomes
+(0, 0, 0)
+>>> supply = make_jobseeker_supply()
+>>> supply.update("DE1", ["G1603|bassin:0712", "G1603|national:FR"])
+['G1603|bassin:0712', 'G1603|national:FR']
+>>> supply.active("G1603|national:FR")
+1
 """
 
 from __future__ import annotations
 
+from array import array
+from collections import OrderedDict, deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from river import stats
 
-MODEL_NAME = "offer-salary-baseline"
+from agents.offers.baseline import DAY_S, MarketBaseline
+from agents.offers.features import FEATURE_NAMES
+from agents.offers.risk import HardToFillModel
+
+MODEL_NAME = "offer-intelligence"
+SUPPLY_MODEL_NAME = "offer-jobseeker-supply"
+RISK_METRICS_NAME = "offer-hard-to-fill"  # the Redis hash of the classifier's metrics
+
+
+class OpenOffer(NamedTuple):
+    """An offer still open: what its closure needs to be learnt. Never the employer."""
+
+    posted_at: float  # epoch seconds
+    keys: tuple[str, ...]  # its market keys, finest first
+    features: array  # float32, in FEATURE_NAMES order, as they were at posting
+    p_model: float
+    p_prior: float
+    risk: float
+    positions: int
+    labelled: bool = False  # its 30-day outcome was learnt while it stayed open
+
+    def feature_dict(self) -> dict[str, float]:
+        """The features as the classifier takes them."""
+        return dict(zip(FEATURE_NAMES, self.features, strict=True))
+
+
+_NO_FEATURES = array("f")
+
+
+def pack_features(x: dict[str, float]) -> array:
+    """Features in a compact float32 array (half the size of a tuple of floats)."""
+    return array("f", (x[name] for name in FEATURE_NAMES))
+
+
+class OpenOffers:
+    """Open offers by id, in arrival order, with open offers and positions per market key.
+
+    Offers that never close (a closure lost upstream) would make it grow for ever: an offer
+    older than ``max_open_days`` (event time) is forgotten, oldest arrivals first.
+    """
+
+    def __init__(self, max_open_days: float = 180.0) -> None:
+        self.max_open_days = max_open_days
+        self._offers: OrderedDict[str, OpenOffer] = OrderedDict()
+        self._counts: dict[str, list[int]] = {}
+        self._unlabelled: deque[tuple[float, str]] = deque()  # (posted_at, id), arrival order
+        self._settled: dict[str, tuple[OpenOffer, bool]] = {}  # closed, outcome not learnt yet
+        self.forgotten = 0
+
+    def __len__(self) -> int:
+        return len(self._offers)
+
+    def get(self, offer_id: str) -> OpenOffer | None:
+        """The open offer ``offer_id``, or None."""
+        return self._offers.get(offer_id)
+
+    def add(self, offer_id: str, offer: OpenOffer) -> None:
+        """Open ``offer_id`` (replacing its previous state when it was already open)."""
+        previous = self.pop(offer_id)
+        if previous is None:
+            self._unlabelled.append((offer.posted_at, offer_id))
+        elif previous.labelled:  # an update of an offer whose outcome is already learnt
+            offer = offer._replace(labelled=True, features=_NO_FEATURES)
+        self._offers[offer_id] = offer
+        for key in offer.keys:
+            counts = self._counts.setdefault(key, [0, 0])
+            counts[0] += 1
+            counts[1] += offer.positions
+
+    def pop(self, offer_id: str) -> OpenOffer | None:
+        """Close ``offer_id``; returns its state, None when it was not open."""
+        offer = self._offers.pop(offer_id, None)
+        if offer is not None:
+            for key in offer.keys:
+                counts = self._counts[key]
+                counts[0] -= 1
+                counts[1] -= offer.positions
+                if counts[0] <= 0:
+                    del self._counts[key]
+        return offer
+
+    def settle(self, offer_id: str, offer: OpenOffer, hard: bool) -> None:
+        """Keep a closed offer's outcome until it is due (see :meth:`due`)."""
+        self._settled[offer_id] = (offer, hard)
+
+    def due(self, now: float, after_days: float) -> list[tuple[OpenOffer, bool, bool]]:
+        """Offers posted ``after_days`` or more before ``now`` whose outcome is now learnt.
+
+        Every offer posted at a given time is learnt at the same age, whatever its outcome:
+        an offer still open is learnt as hard (its features are then dropped; it stays open
+        for the counts and for the time to fill its closure will tell), a closed one with the
+        outcome :meth:`settle` kept. Returns ``(offer, hard, still open)`` triples.
+        """
+        horizon = now - after_days * DAY_S
+        found: list[tuple[OpenOffer, bool, bool]] = []
+        while self._unlabelled and self._unlabelled[0][0] <= horizon:
+            _, offer_id = self._unlabelled.popleft()
+            settled = self._settled.pop(offer_id, None)
+            if settled is not None:
+                found.append((settled[0], settled[1], False))
+                continue
+            offer = self._offers.get(offer_id)
+            if offer is not None and not offer.labelled:
+                self._offers[offer_id] = offer._replace(labelled=True, features=_NO_FEATURES)
+                found.append((offer, True, True))
+        return found
+
+    @property
+    def settled(self) -> int:
+        """Closed offers whose outcome waits to be learnt."""
+        return len(self._settled)
+
+    def expire(self, now: float) -> list[tuple[str, OpenOffer]]:
+        """Forget the offers posted more than ``max_open_days`` before ``now``."""
+        horizon = now - self.max_open_days * DAY_S
+        gone: list[tuple[str, OpenOffer]] = []
+        while self._offers:
+            offer_id, offer = next(iter(self._offers.items()))
+            if offer.posted_at >= horizon:
+                break
+            self.pop(offer_id)
+            gone.append((offer_id, offer))
+        self.forgotten += len(gone)
+        return gone
+
+    def counts(self, key: str) -> tuple[int, int]:
+        """(open offers, open positions) of a market key."""
+        counts = self._counts.get(key)
+        return (counts[0], counts[1]) if counts else (0, 0)
+
+
+class OfferIntelligence:
+    """Baselines, open offers and the hard-to-fill model: one consistent learner."""
+
+    def __init__(self, *, half_life_days: float = 180.0, max_open_days: float = 180.0) -> None:
+        self.baseline = MarketBaseline(half_life_days)
+        self.open_offers = OpenOffers(max_open_days)
+        self.risk = HardToFillModel()
+        self.closed_unknown = 0  # closures of offers never seen open (posted before Vigie)
+        self.censored = 0  # closures whose 30-day outcome is unknowable (early withdrawal)
+        self.labelled_open = 0  # outcomes learnt from offers still open after 30 days + grace
+        self.clock = 0.0  # latest offer event time seen (epoch seconds)
+        self.closure_clock = 0.0  # latest closure time seen: closures are known up to here
+
+
+class JobSeekerSupply:
+    """Active job seekers per market key, and each seeker's keys so exits find them."""
+
+    def __init__(self) -> None:
+        self._seekers: dict[str, tuple[str, ...]] = {}
+        self._counts: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._seekers)
+
+    def update(self, jobseeker_id: str, keys: list[str]) -> list[str]:
+        """Record the seeker's current markets; returns the keys whose count changed."""
+        new = tuple(keys)
+        old = self._seekers.get(jobseeker_id)
+        if old == new:
+            return []
+        if old is not None:
+            self._move(old, -1)
+        self._seekers[jobseeker_id] = new
+        self._move(new, +1)
+        return list(dict.fromkeys((*(old or ()), *new)))
+
+    def exit(self, jobseeker_id: str) -> list[str]:
+        """The seeker left the register; returns the keys whose count changed."""
+        old = self._seekers.pop(jobseeker_id, None)
+        if old is None:
+            return []
+        self._move(old, -1)
+        return list(old)
+
+    def active(self, key: str) -> int:
+        """Active job seekers of a market key."""
+        return self._counts.get(key, 0)
+
+    def _move(self, keys: tuple[str, ...], delta: int) -> None:
+        for key in keys:
+            count = self._counts.get(key, 0) + delta
+            if count > 0:
+                self._counts[key] = count
+            else:
+                self._counts.pop(key, None)
+
+
+def make_offer_intelligence(
+    half_life_days: float = 180.0, max_open_days: float = 180.0
+) -> OfferIntelligence:
+    """A fresh offer-intelligence state."""
+    return OfferIntelligence(half_life_days=half_life_days, max_open_days=max_open_days)
+
+
+def make_jobseeker_supply() -> JobSeekerSupply:
+    """A fresh, empty job-seeker supply."""
+    return JobSeekerSupply()
+
+
+# The first salary baseline (P² quartiles, no decay). The offers use case has moved on to
+# MarketBaseline; this stays as the small model the model-store contract tests pickle.
 
 
 @dataclass(frozen=True, slots=True)
 class BaselineSummary:
-    """Salary figures of one local market."""
+    """Salary figures of one market of :class:`SalaryBaseline`."""
 
     count: int
     q1: float
@@ -32,62 +246,45 @@ class BaselineSummary:
     q3: float
 
 
-class _Market:
-    __slots__ = ("count", "q1", "median", "q3")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.q1 = stats.Quantile(0.25)
-        self.median = stats.Quantile(0.5)
-        self.q3 = stats.Quantile(0.75)
-
-    def update(self, salary: float) -> None:
-        self.count += 1
-        self.q1.update(salary)
-        self.median.update(salary)
-        self.q3.update(salary)
-
-    def __getstate__(self) -> tuple[int, stats.Quantile, stats.Quantile, stats.Quantile]:
-        return self.count, self.q1, self.median, self.q3
-
-    def __setstate__(self, state: tuple[int, stats.Quantile, stats.Quantile, stats.Quantile]):
-        self.count, self.q1, self.median, self.q3 = state
+_P2Market = tuple[list[int], stats.Quantile, stats.Quantile, stats.Quantile]
 
 
 class SalaryBaseline:
-    """Running salary quartiles per market key (see ``features.market_keys``)."""
+    """Running salary quartiles per key (no decay).
+
+    >>> baseline = make_salary_baseline()
+    >>> for pay in (1800, 1900, 2000, 2100, 2200):
+    ...     baseline.learn_one("M1805|departement:07", pay)
+    >>> baseline.summary("M1805|departement:07").median
+    2000.0
+    """
 
     def __init__(self) -> None:
-        self._markets: dict[str, _Market] = {}
-
-    def __len__(self) -> int:
-        return len(self._markets)
+        self._markets: dict[str, _P2Market] = {}
 
     def learn_one(self, key: str, salary: float) -> None:
         """Add one offer's monthly salary to its market."""
         market = self._markets.get(key)
         if market is None:
-            market = self._markets[key] = _Market()
-        market.update(salary)
-
-    def first_trusted(
-        self, keys: list[tuple[str, str]], min_count: int
-    ) -> tuple[str, BaselineSummary] | None:
-        """The finest (level, summary) among ``keys`` with at least ``min_count`` offers."""
-        for level, key in keys:
-            summary = self.summary(key)
-            if summary is not None and summary.count >= min_count:
-                return level, summary
-        return None
+            market = self._markets[key] = (
+                [0],
+                stats.Quantile(0.25),
+                stats.Quantile(0.5),
+                stats.Quantile(0.75),
+            )
+        market[0][0] += 1
+        for sketch in market[1:]:
+            sketch.update(salary)  # type: ignore[union-attr]
 
     def summary(self, key: str) -> BaselineSummary | None:
         """The market's figures, or None when it has seen no offer."""
         market = self._markets.get(key)
         if market is None:
             return None
-        return BaselineSummary(market.count, market.q1.get(), market.median.get(), market.q3.get())
+        count, q1, median, q3 = market
+        return BaselineSummary(count[0], q1.get(), median.get(), q3.get())
 
 
 def make_salary_baseline() -> SalaryBaseline:
-    """A fresh, empty baseline."""
+    """A fresh, empty salary baseline (model-store contract tests)."""
     return SalaryBaseline()

@@ -5,7 +5,8 @@ what is written here. Each dynamic is a small function whose coefficients are na
 the top of its section, so a reader sees in one screen
 
 * what makes an offer hard to fill (``hard_to_fill_score``), how long it stays open and
-  how it ends (``sample_offer_fate``), and how employers set pay (``PAY_POLICY_*``);
+  how it ends (``sample_offer_fate``), how employers set pay (``PAY_POLICY_*``) and what they
+  ask of candidates (``REQUIREMENT_PROFILE_*``);
 * what lengthens a job search (``search_log_median``) and how it ends (``sample_exit_reason``);
 * what an email is about and what makes it urgent (``email_intent_weights``,
   ``email_urgent_probability``, ``sample_urgency``).
@@ -53,6 +54,28 @@ def sample_pay_policy(rng: random.Random) -> tuple[str, float]:
 
 
 # --------------------------------------------------------------------------------------------
+# Employer requirements, drawn once per employer like the pay policy. Most employers ask what
+# their occupation usually asks; "demanding" ones ask for years of experience and a
+# qualification above the one the occupation usually recruits (the offers the gap report's
+# experience and qualification criteria must find, and harder to fill for it); "open" ones take
+# beginners. The draw uses its own generator seeded by the run seed and the employer id, so
+# adding this behaviour did not shift any other draw of a run.
+# --------------------------------------------------------------------------------------------
+REQUIREMENT_PROFILE_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("standard", 0.78),
+    ("demanding", 0.14),
+    ("open", 0.08),
+)
+DEMANDING_EXPERIENCE_MONTHS = (36, 48, 60, 60, 84, 120)
+
+
+def sample_requirement_profile(seed: int, employer_id: str) -> str:
+    """An employer's requirement profile: ``standard``, ``demanding`` or ``open``."""
+    rng = random.Random(f"{seed}:requirements:{employer_id}")
+    return weighted(rng, REQUIREMENT_PROFILE_WEIGHTS)
+
+
+# --------------------------------------------------------------------------------------------
 # Offers: P(not filled within 30 days) = logistic(score). Positive terms make it harder.
 # --------------------------------------------------------------------------------------------
 HARD_TO_FILL_HORIZON_DAYS = 30.0
@@ -64,7 +87,9 @@ HTF_SALARY_DRIFT_CAP = 2.0  # ... up to twice its initial weight
 HTF_EXPERIENCE: dict[str, float] = {"D": -0.30, "S": 0.0, "E": 0.35}
 HTF_PER_YEAR_DEMANDED = 0.08  # each year of experience demanded beyond the first
 HTF_CONTRACT: dict[str, float] = {"CDI": -0.20, "CDD": 0.10, "MIS": -0.10, "SAI": 0.35}
-HTF_PART_TIME = 0.30
+HTF_PART_TIME = 0.30  # part time in an occupation that mostly hires full time...
+HTF_PART_TIME_WHERE_COMMON = 0.05  # ... barely matters where it is common (see market)
+HTF_QUALIFICATION_ABOVE = 0.35  # per rank above the occupation's typical qualification
 HTF_HARD_CONDITIONS = 0.12  # per point of the 1-5 "hard working conditions" indicator above 3
 HTF_LACK_OF_WORKFORCE = 0.15  # per point of the 1-5 "lack of available workforce" above 3
 HTF_NOISE_SD = 0.35  # offer-specific luck, drawn by the caller
@@ -94,9 +119,17 @@ def hard_to_fill_score(
     lack_of_workforce: int,
     months_elapsed: float,
     noise: float = 0.0,
+    qualification_above: int = 0,
+    part_time_common: bool = False,
 ) -> float:
-    """Log-odds that an offer is still unfilled after 30 days."""
+    """Log-odds that an offer is still unfilled after 30 days.
+
+    ``qualification_above`` is how many ranks (``market.QUALIFICATION_RANK``) the offer's
+    qualification sits above the occupation's typical one; ``part_time_common`` says that part
+    time is common in the occupation's domain.
+    """
     years_beyond_first = max(0.0, (experience_months or 0) / 12.0 - 1.0)
+    part_time = HTF_PART_TIME_WHERE_COMMON if part_time_common else HTF_PART_TIME
     return (
         HTF_INTERCEPT
         + HTF_PER_TENSION_CLASS * (tension_class - 3)
@@ -104,7 +137,8 @@ def hard_to_fill_score(
         + HTF_EXPERIENCE[experience_required]
         + HTF_PER_YEAR_DEMANDED * min(years_beyond_first, 5.0)
         + HTF_CONTRACT[contract_type]
-        + (0.0 if full_time else HTF_PART_TIME)
+        + (0.0 if full_time else part_time)
+        + HTF_QUALIFICATION_ABOVE * max(0, qualification_above)
         + HTF_HARD_CONDITIONS * (hard_conditions - 3)
         + HTF_LACK_OF_WORKFORCE * (lack_of_workforce - 3)
         + noise

@@ -208,6 +208,8 @@ class _Simulation:
         self.emails = 0
         self.emitted = 0
         self.invalid = 0
+        self.requirement_profiles: dict[str, str] = {}
+        self.employer_rngs: dict[str, random.Random] = {}
         total = config.offers_posted + config.profile_updates + config.emails
         self.p_offer = config.offers_posted / total
         self.p_profile = self.p_offer + config.profile_updates / total
@@ -288,6 +290,20 @@ class _Simulation:
             rng, EXPERIENCE_DEMANDED_SKILLED if skilled else EXPERIENCE_DEMANDED
         )
         months = None if required == "D" else rng.choice(EXPERIENCE_MONTHS_DEMANDED)
+        requirements = self._requirement_profile(employer.employer_id)
+        if requirements == "demanding":
+            qualification = market.qualification_above(rome.domain, rome.typical_qualification)
+            required = "E"
+            months = self._employer_rng(employer.employer_id).choice(
+                dynamics.DEMANDING_EXPERIENCE_MONTHS
+            )
+        elif requirements == "open":
+            required, months = "D", None
+        qualification_above = max(
+            0,
+            market.QUALIFICATION_RANK[qualification]
+            - market.QUALIFICATION_RANK[rome.typical_qualification],
+        )
         local_median = rome.national_median * place.cost_factor
         fte = (
             local_median * employer.pay_ratio * rng.lognormvariate(0.0, dynamics.OFFER_PAY_NOISE_SD)
@@ -308,6 +324,8 @@ class _Simulation:
             lack_of_workforce=tension.lack_of_workforce or 3,
             months_elapsed=self.t / MONTH_S,
             noise=rng.gauss(0.0, dynamics.HTF_NOISE_SD),
+            qualification_above=qualification_above,
+            part_time_common=market.part_time_is_common(rome.domain),
         )
         p_hard = dynamics.hard_to_fill_probability(score)
         fate = dynamics.sample_offer_fate(p_hard, rng)
@@ -358,8 +376,26 @@ class _Simulation:
             "below_market": ratio < dynamics.BELOW_MARKET_RATIO,
             "employer_id": employer.employer_id,
             "employer_policy": employer.policy,
+            "employer_requirements": requirements,
+            "qualification_above_typical": qualification_above,
         }
         return record, truth, fate
+
+    def _requirement_profile(self, employer_id: str) -> str:
+        profile = self.requirement_profiles.get(employer_id)
+        if profile is None:
+            profile = dynamics.sample_requirement_profile(self.world.seed, employer_id)
+            self.requirement_profiles[employer_id] = profile
+        return profile
+
+    def _employer_rng(self, employer_id: str) -> random.Random:
+        # Draws of the requirement behaviour never touch the run's main generator: the rest of
+        # the run is the same as before the behaviour existed.
+        found = self.employer_rngs.get(employer_id)
+        if found is None:
+            found = random.Random(f"{self.world.seed}:employer:{employer_id}")
+            self.employer_rngs[employer_id] = found
+        return found
 
     def _offer(self) -> SimEvent:
         record, truth, fate = self._draft_offer()
@@ -562,8 +598,12 @@ class _Simulation:
             housing="housing" in seeker.constraints,
             days_registered=days_registered,
         )
+        self.emails += 1
+        email_id = f"MSG{self.emails:09d}"
+        # The wording is drawn from the email's own generator: template changes never shift
+        # the run's other draws.
         email = compose_email(
-            rng,
+            random.Random(f"{self.world.seed}:email:{email_id}"),
             intents=intents,
             urgency_reason=reason,
             indirect=indirect,
@@ -572,9 +612,8 @@ class _Simulation:
             town=seeker.place.name,
             sender=person_name(seeker.number * 7),
             adviser=person_name(zlib.crc32(seeker.adviser_id.encode())),
+            postal_code=seeker.place.postal_code,
         )
-        self.emails += 1
-        email_id = f"MSG{self.emails:09d}"
         record = {
             "event_id": _event_id(rng),
             "email_id": email_id,
@@ -594,6 +633,8 @@ class _Simulation:
             "urgency_reason": reason,
             "urgency_indirect": indirect,
             "intents": list(intents),
+            "answerable": email.answerable,
+            "personal_data": list(email.personal_data),
             "style": email.style,
         }
         return SimEvent("EmailReceived", seeker.jobseeker_id, record, self.now, truth)

@@ -37,6 +37,11 @@ QUALIFICATION_LABELS: dict[str, str] = {
     "8": "Agent de maîtrise",
     "9": "Cadre",
 }
+# Skill rank of each qualification code: the codes list workers (1-4), then employees (5-6),
+# then technicians and managers (7-9); an unskilled employee ranks with a specialised worker.
+QUALIFICATION_RANK: dict[str, int] = {
+    "1": 1, "2": 2, "5": 2, "3": 3, "6": 3, "4": 4, "7": 5, "8": 6, "9": 7,
+}  # fmt: skip
 QUALIFICATION_PAY: dict[str, float] = {
     "1": 1.02, "2": 1.05, "3": 1.12, "4": 1.20, "5": 1.03,
     "6": 1.12, "7": 1.38, "8": 1.50, "9": 2.05,
@@ -99,6 +104,7 @@ CONTRACT_WEIGHTS: tuple[tuple[str, float], ...] = (
 SEASONAL_DOMAINS: dict[str, float] = {"A": 0.22, "G": 0.18}
 PART_TIME_SHARE: dict[str, float] = {"K": 0.45, "G": 0.30, "D": 0.30, "J": 0.20, "M": 0.12}
 PART_TIME_DEFAULT = 0.08
+PART_TIME_COMMON_SHARE = 0.20  # at or above this share, part time is the domain's usual offer
 PART_TIME_HOURS = (20, 24, 24, 25, 28, 30)
 
 # Illustrative NAF codes of the employers of each domain.
@@ -176,6 +182,19 @@ def sample_qualification(rng: random.Random, domain: str, typical: str) -> str:
         return typical
     i = levels.index(typical) + (1 if rng.random() < 0.5 else -1)
     return levels[min(max(i, 0), len(levels) - 1)]
+
+
+def qualification_above(domain: str, typical: str) -> str:
+    """The lowest qualification the domain recruits that ranks above ``typical`` (or itself)."""
+    rank = QUALIFICATION_RANK[typical]
+    levels = [code for code, _ in DOMAIN_QUALIFICATIONS.get(domain, DOMAIN_QUALIFICATIONS["M"])]
+    above = [code for code in levels if QUALIFICATION_RANK[code] > rank]
+    return min(above, key=lambda code: QUALIFICATION_RANK[code]) if above else typical
+
+
+def part_time_is_common(domain: str) -> bool:
+    """True where part time is common enough not to put candidates off (care, retail...)."""
+    return PART_TIME_SHARE.get(domain, PART_TIME_DEFAULT) >= PART_TIME_COMMON_SHARE
 
 
 def sample_contract(rng: random.Random, domain: str) -> tuple[str, int | None]:

@@ -181,11 +181,17 @@ def test_the_worker_waits_for_a_restarted_redis_and_loses_no_alert(
         server = _start_redis(port, tmp_path)
         stream = settings.key("alerts", "all")
         for offer_id in lows:
-            wait_for(lambda o=offer_id: private.exists(settings.key("offer", f"{o}-fair-b")),
-                     timeout_s=90, what=f"{offer_id} and its fair offers processed")
+            wait_for(
+                lambda o=offer_id: private.exists(settings.key("offer", f"{o}-fair-b")),
+                timeout_s=90,
+                what=f"{offer_id} and its fair offers processed",
+            )
         time.sleep(1)
-        low_salary = [f["subject_id"] for _, f in private.xrange(stream)
-                      if f["alert_type"] == "offer_low_salary"]
+        low_salary = [
+            f["subject_id"]
+            for _, f in private.xrange(stream)
+            if f["alert_type"] == "offer_low_salary"
+        ]
         assert sorted(low_salary) == sorted(lows)
         assert "delivery failed, retrying" in worker.log()
     finally:

@@ -60,3 +60,50 @@ def test_sigkill_mid_stream_then_restart_gives_each_alert_exactly_once(
         for m in read_topic(settings, "alerts", expect=LOW_OFFERS)
     ]
     assert sorted(on_kafka) == sorted(ids), "the alerts topic holds each alert exactly once"
+
+
+def test_two_workers_share_the_partitions_and_one_killed_loses_and_duplicates_nothing(
+    settings: Settings,
+    publisher: Publisher,
+    worker_factory,
+    redis_client: redis.Redis,
+    codec: Codec,
+) -> None:
+    first, second = worker_factory(), worker_factory()
+    # Enough market offers that each worker's share of the partitions learns the market.
+    for i in range(24):
+        publisher.publish("OfferPosted", offer(f"mkt-{i}", 1900.0 + 10 * (i % 10)))
+    publisher.flush()
+    for i in range(24):
+        wait_for(
+            lambda i=i: redis_client.exists(settings.key("offer", f"mkt-{i}")),
+            what=f"market offer mkt-{i}",
+        )
+    lows = [f"low-{i}" for i in range(80)]
+    everything = list(lows)
+    for i, offer_id in enumerate(lows):
+        publisher.publish("OfferPosted", offer(offer_id, 900.0 + i % 10))
+        for j in range(2):
+            publisher.publish("OfferPosted", offer(f"fair-{i}-{j}", 2000.0))
+            everything.append(f"fair-{i}-{j}")
+    publisher.flush()
+    stream = settings.key("alerts", "all")
+    wait_for(lambda: redis_client.xlen(stream) >= 5, what="the first alerts")
+    first.kill()
+    replacement = worker_factory()
+    for offer_id in everything:
+        wait_for(
+            lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
+            timeout_s=120,
+            what=f"offer {offer_id} processed",
+        )
+    second.stop()
+    replacement.stop()
+
+    subjects = sorted(f["subject_id"] for _, f in redis_client.xrange(stream))
+    assert subjects == sorted(lows), "each low offer alerted exactly once"
+    on_kafka = [
+        codec.decode(m.value()).record["subject_id"]
+        for m in read_topic(settings, "alerts", expect=len(lows))
+    ]
+    assert sorted(on_kafka) == sorted(lows)

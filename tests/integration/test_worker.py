@@ -93,7 +93,7 @@ def test_low_salary_offer_raises_an_alert_in_redis_and_on_kafka(
     fields = entries[0][1]
     assert fields["subject_id"] == "low-1"
     assert fields["alert_type"] == "offer_low_salary"
-    assert fields["model_name"] == "offer-salary-baseline"
+    assert fields["model_name"] == "offer-intelligence"
     assert "médiane" in fields["json"]
 
     state = wait_for(

@@ -1,0 +1,271 @@
+"""The offers use case's alerts, in French: « salaire sous le marché » and « offre à risque ».
+
+Both go to the employer-relations team of the offer's département (audience ``area``), with
+deterministic ids (``sinks.outputs.alert_id``), their figures as reasons, concrete suggestions,
+the inputs that produced them (as text) and the model name and version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from agents.offers.gaps import AreaWords, Gap, GapReport, count, euros, percent
+from agents.offers.prior import BMO_NATIONAL_SHARE, MarketContext, Prior
+from agents.offers.risk import RiskEstimate
+from sinks.outputs import Alert, SourceRef, alert_id
+
+RULE_LOW_SALARY = "offer_low_salary"
+RULE_HARD_TO_FILL = "offer_hard_to_fill"
+PRIOR_ONLY = (
+    "estimation a priori (indicateurs de tension), "
+    "le modèle n'a pas encore assez d'issues observées"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SalaryFinding:
+    """How an offer's pay compares with its market's median."""
+
+    salary: float  # full-time equivalent
+    median: float | None
+    q1: float | None
+    count: float  # decayed number of comparable offers with a salary
+    count_raw: int  # offers ever seen in that market
+    ratio: float | None  # salary / local median; None without a trusted market
+    below_market: bool
+    level: str = ""  # area level of the market: bassin, departement, region or national
+
+
+def _base(
+    record: dict[str, Any], source: SourceRef, rule: str, model: tuple[str, str]
+) -> dict[str, Any]:
+    return {
+        "alert_id": alert_id(source, rule),
+        "alert_type": rule,
+        "created_at": datetime.now(UTC),
+        "event_time": record["posted_at"],
+        "audience_kind": "area",
+        "audience_id": record["departement"],
+        "subject_kind": "offer",
+        "subject_id": record["offer_id"],
+        "model_name": model[0],
+        "model_version": model[1],
+        "source_topic": source.topic,
+        "source_partition": source.partition,
+        "source_offset": source.offset,
+        "source_timestamp": source.timestamp_ms,
+    }
+
+
+def low_salary_alert(
+    record: dict[str, Any],
+    source: SourceRef,
+    finding: SalaryFinding,
+    words: AreaWords,
+    model: tuple[str, str],
+) -> Alert:
+    """The « salaire sous le marché » alert."""
+    assert finding.median is not None and finding.q1 is not None and finding.ratio is not None
+    gap = 1.0 - finding.ratio
+    occupation = record.get("rome_label") or record["rome_code"]
+    return {
+        **_base(record, source, RULE_LOW_SALARY, model),
+        "severity": "critical" if finding.ratio < 0.6 else "warning",
+        "title": f"Offre {record['offer_id']} : salaire {gap:.0%} sous la médiane du marché",
+        "score": round(gap, 4),
+        "reasons": [
+            {
+                "code": "salary_below_local_median",
+                "message": (
+                    f"Salaire proposé : {euros(finding.salary)} brut mensuel (équivalent temps "
+                    f"plein), contre une médiane de {euros(finding.median)} pour « {occupation} » "
+                    f"{words.where(finding.level)} ({round(finding.count)} offres observées)."
+                ),
+                "value": round(finding.salary, 2),
+                "reference": round(finding.median, 2),
+                "level": finding.level,
+            }
+        ],
+        "suggestions": [
+            f"Aligner le salaire sur la médiane locale : {euros(finding.median)} brut mensuel.",
+            f"À défaut, viser au moins le premier quartile local : {euros(finding.q1)}.",
+        ],
+        "inputs": {
+            "rome_code": record["rome_code"],
+            "departement": record["departement"],
+            "bassin": str(record.get("bassin")),
+            "salary_monthly_gross": str(record.get("salary_monthly_gross")),
+            "weekly_hours": str(record.get("weekly_hours")),
+            "salary_full_time_equivalent": f"{finding.salary:.2f}",
+            "market_median": f"{finding.median:.2f}",
+            "market_q1": f"{finding.q1:.2f}",
+            "market_count": str(finding.count_raw),
+            "market_weight": f"{finding.count:.2f}",
+            "market_level": finding.level,
+        },
+        "rule": f"{RULE_LOW_SALARY}:ratio<{finding.ratio:.2f}",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RiskExplanation:
+    """Everything the « offre à risque » alert says about one offer."""
+
+    estimate: RiskEstimate
+    prior: Prior
+    context: MarketContext
+    report: GapReport
+    contributions: dict[str, float]  # empty while the prior alone gives the risk
+    outcomes: int
+    min_outcomes: int
+    base_rate: float
+    related: Sequence[str]  # labels of related occupations in the bassin
+
+    def ranked_gaps(self) -> list[Gap]:
+        """Gaps, the ones weighing most in the model's risk first."""
+        if not self.contributions:
+            return list(self.report.gaps)
+        return sorted(self.report.gaps, key=lambda g: -self.contributions.get(g.feature, 0.0))
+
+
+def risk_reason(explained: RiskExplanation) -> dict[str, Any]:
+    """The first reason of the alert: the risk itself and where it comes from."""
+    est = explained.estimate
+    head = f"Risque que l'offre ne soit pas pourvue sous 30 jours : {percent(est.risk)}"
+    if est.source == "prior":
+        text = (
+            f"{head}, {PRIOR_ONLY} ({count(explained.outcomes)} sur "
+            f"{count(explained.min_outcomes)}) ; "
+            f"source : {explained.prior.describe()}."
+        )
+    else:
+        text = (
+            f"{head}, contre {percent(explained.base_rate)} en moyenne pour les offres récentes "
+            f"(modèle appris sur {count(explained.outcomes)} offres dont l'issue est connue ; "
+            f"il compte pour {percent(est.model_weight)} face à l'estimation a priori)."
+        )
+    return {
+        "code": "hard_to_fill_risk",
+        "message": text,
+        "value": round(est.risk, 4),
+        "reference": round(explained.base_rate if est.source == "model" else est.p_prior, 4),
+        "level": "high" if est.risk >= 0.8 else "medium",
+    }
+
+
+def tension_reason(context: MarketContext, prior: Prior, words: AreaWords) -> dict[str, Any] | None:
+    """The market context: tension indicators of the bassin, or the BMO difficulty share."""
+    t = context.tension
+    if prior.source == "tension" and t is not None:
+        parts = [f"tension {t.tension_class}/5"]
+        if t.lack_of_workforce is not None:
+            parts.append(f"manque de main-d'œuvre disponible {t.lack_of_workforce}/5")
+        if t.hard_conditions is not None:
+            parts.append(f"conditions de travail contraignantes {t.hard_conditions}/5")
+        return {
+            "code": "market_tension",
+            "message": (
+                f"Métier en tension {words.where('bassin')} : {', '.join(parts)} "
+                "(indicateurs de tension 2021)."
+            ),
+            "value": float(t.tension_class),
+            "reference": 3.0,
+            "level": "bassin",
+        }
+    if prior.source in {"bmo_departement", "bmo_national"} and prior.share is not None:
+        where = words.where("departement") if prior.source == "bmo_departement" else "en France"
+        subject = (
+            "des projets de recrutement"
+            if prior.source == "bmo_departement"
+            else ("des projets de recrutement de ce métier")
+        )
+        return {
+            "code": "hiring_difficulty",
+            "message": (
+                f"{percent(prior.share)} {subject} {where} sont jugés difficiles par les "
+                f"employeurs (BMO 2024 ; {percent(BMO_NATIONAL_SHARE)} en moyenne)."
+            ),
+            "value": round(prior.share, 4),
+            "reference": BMO_NATIONAL_SHARE,
+            "level": "departement" if prior.source == "bmo_departement" else "national",
+        }
+    return None
+
+
+def _gap_reason(gap: Gap) -> dict[str, Any]:
+    return {
+        "code": gap.code,
+        "message": gap.message,
+        "value": round(gap.value, 2),
+        "reference": round(gap.reference, 2),
+        "level": gap.level,
+    }
+
+
+def risk_suggestions(explained: RiskExplanation) -> list[str]:
+    """Concrete adjustments, the most useful first."""
+    suggestions = [g.suggestion for g in explained.ranked_gaps()]
+    if not suggestions:
+        suggestions.append(
+            "Aucun écart marqué avec les offres comparables : la difficulté tient au marché. "
+            "Diffuser l'offre largement et envisager une préparation opérationnelle à l'emploi "
+            "(POE) pour des candidats proches du profil."
+        )
+    if explained.related:
+        suggestions.append(
+            "Élargir la recherche aux candidats de métiers proches dans le bassin : "
+            + ", ".join(f"« {label} »" for label in explained.related)
+            + "."
+        )
+    return suggestions
+
+
+def hard_to_fill_alert(
+    record: dict[str, Any],
+    source: SourceRef,
+    explained: RiskExplanation,
+    words: AreaWords,
+    model: tuple[str, str],
+    *,
+    threshold: float,
+    features: dict[str, float],
+) -> Alert:
+    """The « offre à risque » alert: risk, main reasons and suggested adjustments."""
+    est = explained.estimate
+    reasons = [risk_reason(explained), *(_gap_reason(g) for g in explained.ranked_gaps())]
+    context = tension_reason(explained.context, explained.prior, words)
+    if context is not None:
+        reasons.append(context)
+    inputs = {
+        "rome_code": record["rome_code"],
+        "departement": record["departement"],
+        "bassin": str(record.get("bassin")),
+        "risk": f"{est.risk:.4f}",
+        "risk_source": est.source,
+        "p_prior": f"{est.p_prior:.4f}",
+        "p_model": f"{est.p_model:.4f}",
+        "model_weight": f"{est.model_weight:.4f}",
+        "outcomes_learnt": str(explained.outcomes),
+        "min_outcomes": str(explained.min_outcomes),
+        "threshold": f"{threshold:.2f}",
+        "prior_source": explained.prior.source,
+        "tension_class": str(explained.prior.tension_class),
+        "gaps": ",".join(g.code for g in explained.report.gaps),
+    }
+    inputs.update({f"x.{name}": f"{value:.4f}" for name, value in features.items()})
+    return {
+        **_base(record, source, RULE_HARD_TO_FILL, model),
+        "severity": "critical" if est.risk >= 0.8 else "warning",
+        "title": (
+            f"Offre {record['offer_id']} à risque : {percent(est.risk)} de risque "
+            "de ne pas être pourvue sous 30 jours"
+        ),
+        "score": round(est.risk, 4),
+        "reasons": reasons,
+        "suggestions": risk_suggestions(explained),
+        "inputs": inputs,
+        "rule": f"{RULE_HARD_TO_FILL}:risk>={threshold:.2f}:{est.source}",
+    }
