@@ -162,7 +162,8 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
     namespace.create(settings)
 
     _say(f"1/4 publishing {args.events:,} simulated events (seed {args.seed}, unthrottled)")
-    published = run_simulation(settings, seed=args.seed, events=args.events)
+    span = args.events + args.live_events
+    published = run_simulation(settings, seed=args.seed, events=args.events, span_events=span)
     n = sum(published.published.values())
     figures["publish"] = {
         "events": n,
@@ -197,7 +198,12 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
         raw_live.wait_ready()
         live_start_ms = int(time.time() * 1000)
         live = run_simulation(
-            settings, seed=args.seed + 1, events=args.live_events, rate=args.live_rate
+            settings,
+            seed=args.seed,
+            events=args.live_events,
+            rate=args.live_rate,
+            skip=args.events,
+            span_events=args.events + args.live_events,
         )
         m = sum(live.published.values())
         worker.wait_for(backlog.last_value + m, timeout_s=args.timeout)
@@ -307,7 +313,7 @@ def report(
         f"- machine: {info['nproc']} CPU ({info['cpu']}), {info['memory_mib']:,.0f} MiB RAM, "
         f"Python {info['python']}, Linux {info['kernel']}",
         f"- N = {f['publish']['events']:,} events, seed {args.seed}; live phase: "
-        f"{f['live_publish']['events']:,} events at {args.live_rate:.0f}/s (seed {args.seed + 1})",
+        f"{f['live_publish']['events']:,} at {args.live_rate:.0f}/s (same traffic, continued)",
         f"- worker settings: {settings.partitions} partitions per topic, batch "
         f"{settings.batch_size} within {settings.batch_within_s}s",
         "",
@@ -367,7 +373,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--seed",
         type=int,
         default=7,
-        help="simulation seed; the live phase uses seed + 1 (default: %(default)s)",
+        help="simulation seed; the live phase continues the same traffic (default: %(default)s)",
     )
     add("--quick", action="store_true", help=f"smoke run: N={QUICK_EVENTS:,} unless --events")
     add(

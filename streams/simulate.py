@@ -55,22 +55,28 @@ def run_simulation(
     rate: float = 0.0,
     invalid_share: float = 0.0,
     publisher: Publisher | None = None,
+    skip: int = 0,
+    span_events: int | None = None,
 ) -> SimulationStats:
-    """Publish ``events`` simulated events; ``rate`` > 0 throttles to that many per second."""
+    """Publish ``events`` simulated events; ``rate`` > 0 throttles to that many per second.
+
+    ``skip`` drops the first events of the run, and ``span_events`` places the simulated clock
+    as for a run of that many events: two calls with the same seed and span, the second
+    skipping what the first published, continue one traffic (offers posted in the first part
+    close in the second) instead of starting a new one with the same ids.
+    """
     config = SimConfig(invalid_share=invalid_share)
     stats = SimulationStats()
     own = publisher is None
     pub = publisher or Publisher(settings)
+    start = simulation_start(span_events or skip + events, config)
+    stream = simulate(
+        seed, skip + events, start=start, config=config, referential=pub.validator.referential
+    )
+    for _ in range(skip):
+        next(stream)
     began = time.monotonic()
-    for n, event in enumerate(
-        simulate(
-            seed,
-            events,
-            start=simulation_start(events, config),
-            config=config,
-            referential=pub.validator.referential,
-        )
-    ):
+    for n, event in enumerate(stream):
         if "invalid" in event.truth:
             pub.publish_unchecked(event.record_name, event.record)
             stats.invalid += 1
