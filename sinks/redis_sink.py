@@ -160,6 +160,11 @@ class RedisSink:
                 args=[s.key("dismissed", ""), s.dedup_ttl_s, dismissal.verdict],
                 client=pipe,
             )
+        # Alerts go in a pipeline of their own, sent first: the time between the Kafka
+        # acknowledgement of an alert and its Redis marker is the only moment a crash can
+        # repeat it on Kafka, so the (much larger) state writes must not lengthen it.
+        added = pipe.execute() if outputs.alerts or outputs.dismissals else []
+        pipe = self.client.pipeline(transaction=False)
         for state in outputs.states:
             key = s.key(state.kind, state.entity_id)
             pipe.hset(key, mapping=state.fields)  # type: ignore[arg-type]
@@ -167,8 +172,8 @@ class RedisSink:
         self._count(pipe, outputs)
         if suppressed:
             pipe.hincrby(s.key("metrics", "worker"), "alerts_suppressed_dismissed", suppressed)
-        results = pipe.execute()
-        return sum(results[: len(outputs.alerts)])
+        pipe.execute()
+        return sum(added[: len(outputs.alerts)])
 
     def _count(self, pipe: Any, outputs: Outputs) -> None:
         key = self.settings.key("metrics", "worker")
