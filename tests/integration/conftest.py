@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,18 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str = 
             return value
         time.sleep(0.2)
     pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def wait_for_offers(
+    client: redis.Redis, settings: Settings, offer_ids: Iterable[str], timeout_s: float = 60.0
+) -> None:
+    """Wait until the worker has written an assessment for every offer of ``offer_ids``."""
+    for offer_id in offer_ids:
+        wait_for(
+            lambda o=offer_id: client.exists(settings.key("offer", o)),
+            timeout_s=timeout_s,
+            what=f"offer {offer_id} processed",
+        )
 
 
 @pytest.fixture

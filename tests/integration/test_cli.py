@@ -13,7 +13,7 @@ import redis
 
 from schemas.codec import Codec
 from streams.settings import PROJECT_ROOT, Settings
-from tests.integration.conftest import read_topic, settings_env, wait_for
+from tests.integration.conftest import read_topic, settings_env, wait_for_offers
 from tests.integration.test_worker import offer
 
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "ft_offers_sample.jsonl"
@@ -69,12 +69,7 @@ def test_the_150_real_offers_are_imported_and_each_is_assessed(
     assert "published 150 offer(s), rejected 0" in result.stdout.decode()
     worker_factory()
     ids = [json.loads(line)["id"] for line in SAMPLE.read_text().splitlines() if line.strip()]
-    for offer_id in ids:
-        wait_for(
-            lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
-            timeout_s=90,
-            what=f"assessment of real offer {offer_id}",
-        )
+    wait_for_offers(redis_client, settings, ids, timeout_s=90)
     states = [redis_client.hgetall(settings.key("offer", o)) for o in ids]
     verdicts = {s["salary_assessment"] for s in states}
     assert verdicts <= {"no_salary", "no_baseline", "in_market", "below_market"}

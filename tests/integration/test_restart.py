@@ -7,7 +7,7 @@ import redis
 from schemas.codec import Codec
 from streams.publisher import Publisher
 from streams.settings import Settings
-from tests.integration.conftest import read_topic, wait_for
+from tests.integration.conftest import read_topic, wait_for, wait_for_offers
 from tests.integration.test_worker import MARKET, offer, publish_market
 
 LOW_OFFERS = 120  # enough for the kill to land mid-stream
@@ -38,12 +38,7 @@ def test_sigkill_mid_stream_then_restart_gives_each_alert_exactly_once(
     written_before_kill = redis_client.xlen(stream)
 
     second = worker_factory()
-    for offer_id in everything:
-        wait_for(
-            lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
-            timeout_s=120,
-            what=f"offer {offer_id} processed after the restart",
-        )
+    wait_for_offers(redis_client, settings, everything, timeout_s=120)
     second.stop()
 
     entries = redis_client.xrange(stream)
@@ -79,11 +74,7 @@ def test_two_workers_share_the_partitions_and_one_killed_loses_and_duplicates_no
     for i in range(24):
         publisher.publish("OfferPosted", offer(f"mkt-{i}", 1900.0 + 10 * (i % 10)))
     publisher.flush()
-    for i in range(24):
-        wait_for(
-            lambda i=i: redis_client.exists(settings.key("offer", f"mkt-{i}")),
-            what=f"market offer mkt-{i}",
-        )
+    wait_for_offers(redis_client, settings, [f"mkt-{i}" for i in range(24)])
     lows = [f"low-{i}" for i in range(80)]
     everything = list(lows)
     for i, offer_id in enumerate(lows):
@@ -96,12 +87,7 @@ def test_two_workers_share_the_partitions_and_one_killed_loses_and_duplicates_no
     wait_for(lambda: redis_client.xlen(stream) >= 5, what="the first alerts")
     first.kill()
     replacement = worker_factory()
-    for offer_id in everything:
-        wait_for(
-            lambda o=offer_id: redis_client.exists(settings.key("offer", o)),
-            timeout_s=120,
-            what=f"offer {offer_id} processed",
-        )
+    wait_for_offers(redis_client, settings, everything, timeout_s=120)
     second.stop()
     replacement.stop()
 

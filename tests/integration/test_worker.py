@@ -11,7 +11,7 @@ from schemas.codec import Codec
 from sinks.kafka_sink import DLQ_HEADER_PREFIX
 from streams.publisher import Publisher
 from streams.settings import Settings
-from tests.integration.conftest import read_topic, wait_for
+from tests.integration.conftest import read_topic, wait_for, wait_for_offers
 
 
 def offer(
@@ -67,11 +67,7 @@ def publish_market(publisher: Publisher, redis_client: redis.Redis, settings: Se
     for i, pay in enumerate(MARKET):
         publisher.publish("OfferPosted", offer(f"mkt-{i}", pay))
     publisher.flush()
-    for i in range(len(MARKET)):
-        wait_for(
-            lambda i=i: redis_client.exists(settings.key("offer", f"mkt-{i}")),
-            what=f"market offer mkt-{i} processed",
-        )
+    wait_for_offers(redis_client, settings, [f"mkt-{i}" for i in range(len(MARKET))])
 
 
 def test_low_salary_offer_raises_an_alert_in_redis_and_on_kafka(
