@@ -27,10 +27,7 @@ from __future__ import annotations
 
 from array import array
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 from typing import NamedTuple
-
-from river import stats
 
 from agents.offers.baseline import DAY_S, MarketBaseline
 from agents.offers.features import FEATURE_NAMES
@@ -230,61 +227,3 @@ def make_offer_intelligence(
 def make_jobseeker_supply() -> JobSeekerSupply:
     """A fresh, empty job-seeker supply."""
     return JobSeekerSupply()
-
-
-# The first salary baseline (P² quartiles, no decay). The offers use case has moved on to
-# MarketBaseline; this stays as the small model the model-store contract tests pickle.
-
-
-@dataclass(frozen=True, slots=True)
-class BaselineSummary:
-    """Salary figures of one market of :class:`SalaryBaseline`."""
-
-    count: int
-    q1: float
-    median: float
-    q3: float
-
-
-_P2Market = tuple[list[int], stats.Quantile, stats.Quantile, stats.Quantile]
-
-
-class SalaryBaseline:
-    """Running salary quartiles per key (no decay).
-
-    >>> baseline = make_salary_baseline()
-    >>> for pay in (1800, 1900, 2000, 2100, 2200):
-    ...     baseline.learn_one("M1805|departement:07", pay)
-    >>> baseline.summary("M1805|departement:07").median
-    2000.0
-    """
-
-    def __init__(self) -> None:
-        self._markets: dict[str, _P2Market] = {}
-
-    def learn_one(self, key: str, salary: float) -> None:
-        """Add one offer's monthly salary to its market."""
-        market = self._markets.get(key)
-        if market is None:
-            market = self._markets[key] = (
-                [0],
-                stats.Quantile(0.25),
-                stats.Quantile(0.5),
-                stats.Quantile(0.75),
-            )
-        market[0][0] += 1
-        for sketch in market[1:]:
-            sketch.update(salary)  # type: ignore[union-attr]
-
-    def summary(self, key: str) -> BaselineSummary | None:
-        """The market's figures, or None when it has seen no offer."""
-        market = self._markets.get(key)
-        if market is None:
-            return None
-        count, q1, median, q3 = market
-        return BaselineSummary(count[0], q1.get(), median.get(), q3.get())
-
-
-def make_salary_baseline() -> SalaryBaseline:
-    """A fresh, empty salary baseline (model-store contract tests)."""
-    return SalaryBaseline()

@@ -14,7 +14,6 @@ import pytest
 from agents.offers.model import (
     make_jobseeker_supply,
     make_offer_intelligence,
-    make_salary_baseline,
 )
 from agents.offers.prior import BASE_RATE, MarketContext, market_context, tension_prior
 from agents.offers.risk import HardToFillModel, hard_to_fill_label
@@ -161,15 +160,11 @@ def _learn_some(model: Any) -> None:
         facts = OfferFacts(2000.0, 0.0, "D", "CDI", 35.0, True, "6", 1)
         model.baseline.learn_offer(["G1603|national:FR"], facts, POSTED.timestamp())
         model.risk.learn({"a": 1.0}, True, p_model=0.5, p_prior=0.4, p_served=0.5, t=0.0)
-    elif hasattr(model, "update"):
-        model.update("DE1", ["G1603|national:FR"])
     else:
-        model.learn_one("G1603|national:FR", 2000.0)
+        model.update("DE1", ["G1603|national:FR"])
 
 
-@pytest.mark.parametrize(
-    "factory", [make_offer_intelligence, make_jobseeker_supply, make_salary_baseline]
-)
+@pytest.mark.parametrize("factory", [make_offer_intelligence, make_jobseeker_supply])
 def test_every_model_factory_learns_survives_pickling_and_stays_small(
     factory: Callable[[], Any],
 ) -> None:
