@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import redis
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -31,8 +33,17 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
             lines.append(f"exists   {name}")
             continue
         config = {} if spec.retention_ms is None else {"retention.ms": str(spec.retention_ms)}
-        if spec.name == "model-snapshots":
+        if spec.name.startswith("model-"):
             config["max.message.bytes"] = str(20_000_000)
+        if spec.compact:
+            # Roll segments hourly so old versions are compacted away within the hour.
+            config.update(
+                {
+                    "cleanup.policy": "compact",
+                    "segment.ms": str(3_600_000),
+                    "min.cleanable.dirty.ratio": "0.1",
+                }
+            )
         new.append(
             NewTopic(name, partitions_of(spec, settings), settings.replication, config=config)
         )
@@ -46,7 +57,23 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise ServiceUnavailableError(f"could not create {name}: {exc}") from exc
             lines.append(f"exists   {name}")
+    _wait_for_leaders(admin, [t.topic for t in new], timeout_s)
     return lines
+
+
+def _wait_for_leaders(admin: AdminClient, names: list[str], timeout_s: float) -> None:
+    """Block until every partition of ``names`` has a leader: a topic just created may not."""
+    deadline = time.monotonic() + timeout_s
+    while names and time.monotonic() < deadline:
+        topics = admin.list_topics(timeout=timeout_s).topics
+        if all(
+            name in topics
+            and topics[name].partitions
+            and all(p.leader >= 0 for p in topics[name].partitions.values())
+            for name in names
+        ):
+            return
+        time.sleep(0.1)
 
 
 def describe_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:

@@ -1,7 +1,8 @@
 """One model store for every River model: versioned snapshots, kept durably on Kafka.
 
 Each snapshot is one message on the ``model-snapshots`` topic (one partition, kept forever):
-key = model name, value = the pickled model, headers = version, time and metadata. Kafka is
+key = model name, value = the pickled model, headers = version, time and metadata. The same
+message also goes to ``model-latest``, compacted, which is all a starting worker reads. Kafka is
 already the durable, replicated log every worker can reach, so no other store is needed; the
 audit replay finds the version live at any past time from the same log.
 
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from streams.errors import ServiceUnavailableError
 from streams.settings import Settings
@@ -111,6 +112,18 @@ class MemoryModelStore:
         versions.sort(key=lambda s: s.version)
 
 
+_TRANSIENT = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+}
+
+
+def _transient(exc: KafkaException) -> bool:
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and (error.retriable() or error.code() in _TRANSIENT)
+
+
 def _header(headers: list[tuple[str, bytes]] | None, key: str) -> bytes | None:
     for k, v in headers or []:
         if k == key:
@@ -118,13 +131,23 @@ def _header(headers: list[tuple[str, bytes]] | None, key: str) -> bytes | None:
     return None
 
 
-class KafkaModelStore(MemoryModelStore):
-    """Model store backed by the ``model-snapshots`` topic; its index is read at start."""
+class KafkaModelStore:
+    """Model store on two topics: ``model-snapshots`` keeps every version (audits),
+    ``model-latest`` is compacted to the newest snapshot of each model (start-up).
+
+    A starting worker reads only ``model-latest``; the history is read when asked for
+    (``versions``, ``at``, ``names``: ``vigie models``, audits), so start-up time and memory do
+    not grow with the number of snapshots ever taken.
+    """
 
     def __init__(self, settings: Settings, *, timeout_s: float = 30.0) -> None:
-        super().__init__()
-        self._topic = settings.topic("model-snapshots")
+        self._history_topic = settings.topic("model-snapshots")
+        self._latest_topic = settings.topic("model-latest")
         self._bootstrap = settings.kafka_bootstrap_servers
+        self._timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._latest: dict[str, Snapshot] = {}
+        self._history: MemoryModelStore | None = None
         self._producer = Producer(
             {
                 "bootstrap.servers": self._bootstrap,
@@ -133,11 +156,32 @@ class KafkaModelStore(MemoryModelStore):
                 "message.max.bytes": 20_000_000,
             }
         )
-        self._timeout_s = timeout_s
-        self.refresh()
+        for snapshot in self._read_topic(self._latest_topic):
+            known = self._latest.get(snapshot.name)
+            if known is None or snapshot.version > known.version:
+                self._latest[snapshot.name] = snapshot
 
-    def refresh(self) -> int:
-        """Read snapshots published since the last refresh (by any worker); returns how many."""
+    def latest(self, name: str) -> Snapshot | None:
+        return self._latest.get(name)
+
+    def at(self, name: str, when: datetime) -> Snapshot | None:
+        return self._load_history().at(name, when)
+
+    def versions(self, name: str) -> list[Snapshot]:
+        return self._load_history().versions(name)
+
+    def names(self) -> list[str]:
+        return sorted(set(self._latest) | set(self._load_history().names()))
+
+    def _load_history(self) -> MemoryModelStore:
+        if self._history is None:
+            history = MemoryModelStore()
+            for snapshot in self._read_topic(self._history_topic):
+                history._add_loaded(snapshot)  # noqa: SLF001 - same module
+            self._history = history
+        return self._history
+
+    def _read_topic(self, topic: str) -> list[Snapshot]:
         consumer = Consumer(
             {
                 "bootstrap.servers": self._bootstrap,
@@ -147,22 +191,20 @@ class KafkaModelStore(MemoryModelStore):
             }
         )
         try:
-            return self._read_all(consumer)
+            return self._read_all(consumer, topic)
         finally:
             consumer.close()
 
-    def _read_all(self, consumer: Consumer) -> int:
-        seen = {(s.name, s.version) for v in self._snapshots.values() for s in v}
-        low, high = consumer.get_watermark_offsets(
-            TopicPartition(self._topic, 0), timeout=self._timeout_s
-        )
+    def _read_all(self, consumer: Consumer, topic: str) -> list[Snapshot]:
+        low, high = self._watermarks(consumer, topic)
         if high <= low:
-            return 0
-        consumer.assign([TopicPartition(self._topic, 0, low)])
-        added, position, deadline = 0, low, time.monotonic() + self._timeout_s
+            return []
+        consumer.assign([TopicPartition(topic, 0, low)])
+        found: list[Snapshot] = []
+        position, deadline = low, time.monotonic() + self._timeout_s
         while position < high:
             if time.monotonic() > deadline:
-                raise ServiceUnavailableError(f"model store: timed out reading {self._topic}")
+                raise ServiceUnavailableError(f"model store: timed out reading {topic}")
             msg = consumer.poll(1.0)
             if msg is None:
                 continue
@@ -171,11 +213,23 @@ class KafkaModelStore(MemoryModelStore):
                     break
                 raise ServiceUnavailableError(f"model store: {msg.error()}")
             position = msg.offset() + 1
-            snapshot = self._from_message(msg)
-            if (snapshot.name, snapshot.version) not in seen:
-                self._add_loaded(snapshot)
-                added += 1
-        return added
+            if msg.value() is not None:  # a compaction tombstone has none
+                found.append(self._from_message(msg))
+        return found
+
+    def _watermarks(self, consumer: Consumer, topic: str) -> tuple[int, int]:
+        # A topic created a moment ago may not have its leader in place yet: wait for it.
+        deadline = time.monotonic() + self._timeout_s
+        while True:
+            try:
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, 0), timeout=self._timeout_s
+                )
+                return int(low), int(high)
+            except KafkaException as exc:
+                if time.monotonic() > deadline or not _transient(exc):
+                    raise ServiceUnavailableError(f"model store: {topic}: {exc}") from exc
+                time.sleep(0.2)
 
     @staticmethod
     def _from_message(msg: Any) -> Snapshot:
@@ -193,30 +247,39 @@ class KafkaModelStore(MemoryModelStore):
     def save(self, name: str, model: Any, metadata: dict[str, Any] | None = None) -> Snapshot:
         payload = pickle.dumps(model, protocol=5)
         with self._lock:
-            snapshot = self._append(name, payload, metadata or {})
+            previous = self._latest.get(name)
+            snapshot = Snapshot(
+                name=name,
+                version=(previous.version + 1) if previous else 1,
+                created_at=datetime.now(UTC),
+                payload=payload,
+                metadata=metadata or {},
+            )
         errors: list[str] = []
 
         def on_delivery(err: Any, _msg: Any) -> None:
             if err is not None:
                 errors.append(str(err))
 
-        self._producer.produce(
-            self._topic,
-            key=name.encode(),
-            value=payload,
-            headers=[
-                ("version", str(snapshot.version).encode()),
-                ("created_at_ms", str(int(snapshot.created_at.timestamp() * 1000)).encode()),
-                ("metadata", orjson.dumps(snapshot.metadata)),
-            ],
-            on_delivery=on_delivery,
-        )
+        headers = [
+            ("version", str(snapshot.version).encode()),
+            ("created_at_ms", str(int(snapshot.created_at.timestamp() * 1000)).encode()),
+            ("metadata", orjson.dumps(snapshot.metadata)),
+        ]
+        for topic in (self._history_topic, self._latest_topic):
+            self._producer.produce(
+                topic, key=name.encode(), value=payload, headers=headers, on_delivery=on_delivery
+            )
         remaining = self._producer.flush(self._timeout_s)
         if remaining or errors:
             raise ServiceUnavailableError(
                 f"model store: snapshot {name} v{snapshot.version} "
                 f"not acknowledged: {errors or 'timeout'}"
             )
+        with self._lock:
+            self._latest[name] = snapshot
+            if self._history is not None:
+                self._history._add_loaded(snapshot)  # noqa: SLF001 - same module
         logger.info(
             "model snapshot saved name=%s version=%d bytes=%d", name, snapshot.version, len(payload)
         )

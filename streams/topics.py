@@ -22,6 +22,7 @@ class TopicSpec:
     partitions: int | None = None  # None: settings.partitions
     retention_ms: int | None = None  # None: broker default
     description: str = ""
+    compact: bool = False  # keep only the newest message per key
 
 
 DAY_MS = 86_400_000
@@ -73,6 +74,14 @@ TOPICS: tuple[TopicSpec, ...] = (
         partitions=1,  # one partition keeps every model's versions in order
         retention_ms=-1,  # every version is kept for audits
         description="Versioned snapshots of every River model (pickles).",
+    ),
+    TopicSpec(
+        "model-latest",
+        (),
+        "model name",
+        partitions=1,
+        compact=True,
+        description="The newest snapshot of each model (compacted): what a worker reads at start.",
     ),
 )
 
