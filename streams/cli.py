@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from streams.settings import VARIABLES, Settings, load_settings
 
@@ -124,8 +125,30 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _metadata_lines(metadata: dict[str, Any]) -> list[str]:
+    """Readable lines for a snapshot's metadata: online metrics, drift, what it covers."""
+    lines = []
+    positions = metadata.get("positions", {})
+    if positions:
+        lines.append(
+            f"covers input up to {sum(positions.values()):,} events "
+            f"over {len(positions)} partition(s)"
+        )
+    flat = {k: v for k, v in metadata.items() if k != "positions" and not isinstance(v, dict)}
+    if flat:
+        lines.append(" ".join(f"{k}={v}" for k, v in sorted(flat.items())))
+    for key, value in sorted(metadata.items()):
+        if isinstance(value, dict) and key != "positions":
+            shown = " ".join(
+                f"{k}={'-' if v is None else round(v, 4) if isinstance(v, float) else v}"
+                for k, v in value.items()
+            )
+            lines.append(f"{key}: {shown}")
+    return lines
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    """List the models kept in the model store and their versions."""
+    """List each model's versions, online metrics and drift state, from the model store."""
     from streams.modelstore import KafkaModelStore
 
     store = KafkaModelStore(settings)
@@ -134,12 +157,15 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         print("no model snapshot yet")
     for name in names:
         versions = store.versions(name)
+        if not versions:
+            continue
         latest = versions[-1]
         print(
-            f"{name}: {len(versions)} version(s), latest v{latest.version} "
-            f"saved {latest.created_at:%Y-%m-%d %H:%M:%S}Z ({len(latest.payload)} bytes) "
-            f"{latest.metadata}"
+            f"{name}: {len(versions)} version(s) kept, latest v{latest.version} saved "
+            f"{latest.created_at:%Y-%m-%d %H:%M:%S}Z, {len(latest.payload):,} bytes"
         )
+        for line in _metadata_lines(latest.metadata):
+            print(f"    {line}")
     return 0
 
 

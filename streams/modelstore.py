@@ -160,6 +160,14 @@ class KafkaModelStore:
             known = self._latest.get(snapshot.name)
             if known is None or snapshot.version > known.version:
                 self._latest[snapshot.name] = snapshot
+        if not self._latest:
+            # A store written before model-latest existed: its newest versions are in the
+            # history, and a worker must never start its models from zero.
+            history = self._load_history()
+            for name in history.names():
+                latest = history.latest(name)
+                if latest is not None:
+                    self._latest[name] = latest
 
     def latest(self, name: str) -> Snapshot | None:
         return self._latest.get(name)

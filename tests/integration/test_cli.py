@@ -97,3 +97,21 @@ def test_alerts_tail_prints_the_alerts_of_an_area(
     out = result.stdout.decode()
     assert "Offre X : salaire bas" in out and "Salaire proposé : 1 200 €" in out
     assert "offer-salary-baseline v3" in out
+
+
+def test_models_lists_versions_metrics_and_drift(settings: Settings) -> None:
+    from streams.modelstore import KafkaModelStore
+
+    store = KafkaModelStore(settings)
+    store.save("offer-intelligence", {"w": 1}, {"positions": {"t:0": 10}})
+    store.save(
+        "offer-intelligence",
+        {"w": 2},
+        {"positions": {"t:0": 25, "t:1": 5}, "hard_to_fill": {"auc": 0.73512, "drift": True}},
+    )
+    result = vigie(settings, "models")
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    out = result.stdout.decode()
+    assert "offer-intelligence: 2 version(s) kept, latest v2" in out
+    assert "covers input up to 30 events over 2 partition(s)" in out
+    assert "hard_to_fill: auc=0.7351 drift=True" in out
