@@ -591,30 +591,54 @@ def _format_kafka_storage(java: str) -> None:
         )
 
 
-def _kafka_logs_tail() -> str:
+def _logs_tail(server_log: Path, out_log: Path, nothing: str) -> str:
+    """The last lines of a service's own log and of its captured output."""
     parts = []
-    for path, text in (
-        (KAFKA_SERVER_LOG, tail(KAFKA_SERVER_LOG, 25)),
-        (KAFKA_OUT, last_run_tail(KAFKA_OUT)),
-    ):
+    for path, text in ((server_log, tail(server_log, 25)), (out_log, last_run_tail(out_log))):
         if text:
             parts.append(f"--- last lines of {rel(path)}:\n{text}")
-    return "\n".join(parts) or "(no broker log written)"
+    return "\n".join(parts) or nothing
 
 
-def _wait_kafka(running: Callable[[], bool], timeout: float) -> str | None:
-    """Wait until our broker answers; None when ready, else why not."""
+def _wait_ready(
+    running: Callable[[], bool],
+    timeout: float,
+    *,
+    host: str,
+    port: int,
+    probe: Callable[[], str | None],
+    exited: str,
+    poll_s: float,
+) -> str | None:
+    """Wait until a service we started answers ``probe``; None when ready, else why not."""
     deadline = time.monotonic() + timeout
     reason = "port not open yet"
     while time.monotonic() < deadline:
         if not running():
-            return "the broker process exited during start-up"
-        if port_open(KAFKA_HOST, KAFKA_PORT):
-            reason = kafka_probe(KAFKA_BOOTSTRAP, timeout=min(5.0, timeout)) or ""
+            return exited
+        if port_open(host, port):
+            reason = probe() or ""
             if not reason:
                 return None
-        time.sleep(0.5)
+        time.sleep(poll_s)
     return f"no answer after {timeout:.0f} s ({reason})"
+
+
+def _kafka_logs_tail() -> str:
+    return _logs_tail(KAFKA_SERVER_LOG, KAFKA_OUT, "(no broker log written)")
+
+
+def _wait_kafka(running: Callable[[], bool], timeout: float) -> str | None:
+    """Wait until our broker answers; None when ready, else why not."""
+    return _wait_ready(
+        running,
+        timeout,
+        host=KAFKA_HOST,
+        port=KAFKA_PORT,
+        probe=lambda: kafka_probe(KAFKA_BOOTSTRAP, timeout=min(5.0, timeout)),
+        exited="the broker process exited during start-up",
+        poll_s=0.5,
+    )
 
 
 def _ensure_local_kafka(timeout: float) -> str:
@@ -777,25 +801,20 @@ def _redis_version(server: str) -> str:
 
 
 def _redis_logs_tail() -> str:
-    parts = []
-    for path, text in ((REDIS_LOG, tail(REDIS_LOG, 25)), (REDIS_OUT, last_run_tail(REDIS_OUT))):
-        if text:
-            parts.append(f"--- last lines of {rel(path)}:\n{text}")
-    return "\n".join(parts) or "(no redis log written)"
+    return _logs_tail(REDIS_LOG, REDIS_OUT, "(no redis log written)")
 
 
 def _wait_redis(running: Callable[[], bool], timeout: float) -> str | None:
-    deadline = time.monotonic() + timeout
-    reason = "port not open yet"
-    while time.monotonic() < deadline:
-        if not running():
-            return "redis-server exited during start-up"
-        if port_open(REDIS_HOST, REDIS_PORT):
-            reason = redis_probe(REDIS_URL) or ""
-            if not reason:
-                return None
-        time.sleep(0.2)
-    return f"no answer after {timeout:.0f} s ({reason})"
+    """Wait until our redis-server answers; None when ready, else why not."""
+    return _wait_ready(
+        running,
+        timeout,
+        host=REDIS_HOST,
+        port=REDIS_PORT,
+        probe=lambda: redis_probe(REDIS_URL),
+        exited="redis-server exited during start-up",
+        poll_s=0.2,
+    )
 
 
 def _ensure_local_redis(timeout: float) -> str:
