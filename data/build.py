@@ -276,6 +276,26 @@ def build_bmo(shared: Path) -> None:
     )
 
 
+def build_jobseeker_extras(shared: Path) -> None:
+    """Files the job-seeker diagnostics need on top of the others (added for issue 4)."""
+    # ROME v3 labels of the 532 historical fiches: ROME 4 kept their codes but renamed (and
+    # often split) them, so a profile still labelled the v3 way was coded before the change.
+    with (shared / "rome" / "labonneboite_rome_labels.csv").open(encoding="utf-8") as fh:
+        labels = [line.split("|", 1) for line in fh.read().splitlines()[1:] if "|" in line]
+    _write("rome_v3_labels.csv", ("code_rome", "libelle_rome_v3"), sorted(labels))
+    # Land area of each département: the only geometry the shared data has (no coordinates),
+    # used as a documented proxy for which bassins a mobility radius reaches.
+    areas = []
+    for r in _read(shared / "geo" / "mobiville_departements.csv", delimiter=";"):
+        code, region = r["code"], r["code_region"]
+        if code in _OVERSEAS:
+            code = _OVERSEAS[code][0]
+        elif not region:
+            continue  # overseas collectivity
+        areas.append((code, r["superficie"]))
+    _write("departement_areas.csv", ("code", "area_km2"), sorted(areas))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data folder")
@@ -287,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_geo(shared)
     build_tension(shared)
     build_bmo(shared)
+    build_jobseeker_extras(shared)
     return 0
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import Producer
 
 from schemas.codec import Codec
-from sinks.outputs import Alert, DeadLetter
+from sinks.outputs import Alert, DeadLetter, Example
 from streams.errors import ServiceUnavailableError
 from streams.settings import Settings
+from streams.table import TableChange
+from streams.topics import LEARNING_TOPIC, learning_partition
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ class KafkaSink:
     def __init__(self, settings: Settings, codec: Codec, *, flush_timeout_s: float = 30.0) -> None:
         self.alerts_topic = settings.topic("alerts")
         self.deadletter_topic = settings.topic("deadletter")
+        self.learning_topic = settings.topic(LEARNING_TOPIC)
+        self.learning_partitions = settings.partitions
         self.codec = codec
         self.flush_timeout_s = flush_timeout_s
         self._errors: list[str] = []
@@ -76,6 +81,52 @@ class KafkaSink:
             )
             n += 1
             self._producer.poll(0)
+        return n
+
+    def send_examples(
+        self, examples: Iterable[Example], scored_with: dict[str, int] | None = None
+    ) -> int:
+        """Queue learning examples, each on its model's partition; returns how many.
+
+        ``scored_with`` names the model versions that scored the examples' events.
+        """
+        n = 0
+        for ex in examples:
+            value = self.codec.encode(
+                "LearningExample",
+                {
+                    "model": ex.model,
+                    "source_topic": ex.source.topic,
+                    "source_partition": ex.source.partition,
+                    "source_offset": ex.source.offset,
+                    "source_timestamp": datetime.fromtimestamp(ex.source.timestamp_ms / 1000, UTC),
+                    "record": self.codec.encode(ex.record_name, ex.record),
+                    "scored_with": scored_with or {},
+                },
+            )
+            self._producer.produce(
+                self.learning_topic,
+                key=ex.model.encode(),
+                value=value,
+                partition=learning_partition(ex.model, self.learning_partitions),
+                on_delivery=self._on_delivery,
+            )
+            n += 1
+            self._producer.poll(0)
+        return n
+
+    def send_changes(self, changes: Iterable[TableChange]) -> int:
+        """Queue table changes on their changelog partitions; returns how many."""
+        n = 0
+        for change in changes:
+            self._producer.produce(
+                change.topic,
+                key=change.key.encode(),
+                value=change.value,
+                partition=change.partition,
+                on_delivery=self._on_delivery,
+            )
+            n += 1
         return n
 
     def send_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> int:

@@ -51,6 +51,21 @@ class Dismissal:
     verdict: str
 
 
+@dataclass(frozen=True, slots=True)
+class Example:
+    """Something model ``model`` must learn, for its single learner (the learning topic).
+
+    ``record`` is an Avro record of type ``record_name``: the input event itself, or what
+    scoring derived from it. ``source`` is the input event, by which the learner learns each
+    event once however often scoring workers re-deliver it.
+    """
+
+    model: str
+    record_name: str
+    record: dict[str, Any]
+    source: SourceRef
+
+
 @dataclass(slots=True)
 class Outputs:
     """Everything one batch produced."""
@@ -59,7 +74,29 @@ class Outputs:
     states: list[StateUpdate] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     dismissals: list[Dismissal] = field(default_factory=list)
-    processed: int = 0
+    examples: list[Example] = field(default_factory=list)
+    processed: int = 0  # input events processed (scoring)
+    learnt: int = 0  # learning examples read (learning)
+    # Model versions scoring used for this batch (recorded with the examples, for audits).
+    scored_with: dict[str, int] = field(default_factory=dict)
+    # Changes of the use cases' tables (streams.table.TableChange), for their changelogs.
+    changes: list[Any] = field(default_factory=list)
+
+    def learn(
+        self, model: str, record_name: str, record: dict[str, Any], source: SourceRef
+    ) -> None:
+        """Send ``record`` to the learner of ``model``."""
+        self.examples.append(Example(model, record_name, record, source))
+
+    def mark(self) -> tuple[int, int, int, int]:
+        """Where the outputs stand now, for :meth:`rollback`."""
+        return len(self.alerts), len(self.states), len(self.dismissals), len(self.examples)
+
+    def rollback(self, mark: tuple[int, int, int, int]) -> None:
+        """Drop what was added since ``mark``: an event that failed half-way causes nothing."""
+        alerts, states, dismissals, examples = mark
+        del self.alerts[alerts:], self.states[states:]
+        del self.dismissals[dismissals:], self.examples[examples:]
 
     def extend(self, other: Outputs) -> None:
         """Append ``other``'s outputs to this one."""
@@ -67,7 +104,9 @@ class Outputs:
         self.states.extend(other.states)
         self.dead_letters.extend(other.dead_letters)
         self.dismissals.extend(other.dismissals)
+        self.examples.extend(other.examples)
         self.processed += other.processed
+        self.learnt += other.learnt
 
 
 def alert_id(source: SourceRef, rule: str) -> str:

@@ -175,10 +175,36 @@ class RedisSink:
         pipe.execute()
         return sum(added[: len(outputs.alerts)])
 
+    def serving(self, worker: str, versions: dict[str, int], ttl_s: int) -> None:
+        """Say which model versions ``worker`` scores with: ``<p>:serving:<model>:<worker>``.
+
+        Each key expires ``ttl_s`` after the worker last said so, so a dead worker drops
+        out; operators (``vigie models``) and tests see a new snapshot reach every worker.
+        """
+        pipe = self.client.pipeline(transaction=False)
+        for name, version in versions.items():
+            pipe.set(self.settings.key("serving", name, worker), version, ex=ttl_s)
+        pipe.execute()
+
+    def serving_versions(self, name: str) -> dict[str, int]:
+        """The version each live worker scores ``name`` with, by worker."""
+        prefix = self.settings.key("serving", name, "")
+        keys = sorted(self.client.scan_iter(match=f"{prefix}*", count=500))
+        values = self.client.mget(keys) if keys else []
+        return {
+            k.decode().removeprefix(prefix)
+            if isinstance(k, bytes)
+            else k.removeprefix(prefix): int(v)
+            for k, v in zip(keys, values, strict=True)
+            if v is not None
+        }
+
     def _count(self, pipe: Any, outputs: Outputs) -> None:
         key = self.settings.key("metrics", "worker")
         if outputs.processed:
             pipe.hincrby(key, "processed", outputs.processed)
+        if outputs.learnt:
+            pipe.hincrby(key, "examples_learnt", outputs.learnt)
         for error_type, n in Counter(d.error_type for d in outputs.dead_letters).items():
             pipe.hincrby(key, "dead_letters", n)
             pipe.hincrby(key, f"dead_letters:{error_type}", n)

@@ -8,13 +8,14 @@ crashed agent. The app never imports ``agents``: ``autodiscover`` finds them.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import faust
 from faust.types import TP
 
 from streams.runtime import Runtime
 from streams.settings import PROJECT_ROOT, load_settings
-from streams.topics import INPUT_TOPICS
+from streams.topics import INPUT_TOPICS, LEARNING_TOPIC
 
 settings = load_settings()
 
@@ -56,12 +57,37 @@ input_topics = {
 }
 
 
+learning_topic = app.topic(
+    settings.topic(LEARNING_TOPIC),
+    key_type=bytes,
+    value_type=bytes,
+    partitions=settings.partitions,
+)
+
+
+@app.agent(learning_topic)
+async def learners(stream: Any) -> None:
+    """Teach each model whose learning partition this worker owns (one learner per model)."""
+    await runtime.consume(stream, learning=True)
+
+
 @app.on_partitions_assigned.connect
 async def _restore_models(app: faust.App, assigned: set[TP], **_: object) -> None:
-    """Bring the models up to date with the partitions this worker now owns."""
+    """Take over the learners of the learning partitions this worker now owns."""
+    runtime.learners_ready.clear()
     await runtime.ensure_started()
     partitions = [(tp.topic, tp.partition) for tp in assigned]
     await asyncio.get_running_loop().run_in_executor(None, runtime.restore, partitions)
+    runtime.learners_ready.set()
+
+
+@app.on_partitions_revoked.connect
+async def _release_models(app: faust.App, revoked: set[TP], **_: object) -> None:
+    """Snapshot and stop the learners of the learning partitions this worker gives up."""
+    runtime.learners_ready.clear()
+    if runtime.started:
+        partitions = [(tp.topic, tp.partition) for tp in revoked]
+        await asyncio.get_running_loop().run_in_executor(None, runtime.release, partitions)
 
 
 @app.on_before_shutdown.connect

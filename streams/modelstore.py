@@ -16,7 +16,7 @@ import logging
 import pickle  # noqa: S403 - our own snapshots, see the module docstring
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -68,6 +68,10 @@ class ModelStore(Protocol):
         """Save ``model`` as the next version of ``name`` and return the new snapshot."""
         ...
 
+    def refresh(self) -> None:
+        """Learn of snapshots other processes saved since (``latest`` then returns them)."""
+        ...
+
 
 class MemoryModelStore:
     """A model store in memory, for unit tests and isolated replays."""
@@ -93,6 +97,9 @@ class MemoryModelStore:
     def save(self, name: str, model: Any, metadata: dict[str, Any] | None = None) -> Snapshot:
         with self._lock:
             return self._append(name, pickle.dumps(model, protocol=5), metadata or {})
+
+    def refresh(self) -> None:
+        """Nothing to do: one process sees its own saves."""
 
     def _append(self, name: str, payload: bytes, metadata: dict[str, Any]) -> Snapshot:
         previous = self.latest(name)
@@ -156,10 +163,10 @@ class KafkaModelStore:
                 "message.max.bytes": 20_000_000,
             }
         )
-        for snapshot in self._read_topic(self._latest_topic):
-            known = self._latest.get(snapshot.name)
-            if known is None or snapshot.version > known.version:
-                self._latest[snapshot.name] = snapshot
+        self._tail: Consumer | None = None
+        self._tail_position = 0
+        self._tail_lock = threading.Lock()
+        self.refresh()
         if not self._latest:
             # A store written before model-latest existed: its newest versions are in the
             # history, and a worker must never start its models from zero.
@@ -171,6 +178,37 @@ class KafkaModelStore:
 
     def latest(self, name: str) -> Snapshot | None:
         return self._latest.get(name)
+
+    def refresh(self) -> None:
+        """Read what ``model-latest`` received since the last call (from its start, first).
+
+        Scoring workers call this every few seconds (``VIGIE_MODEL_REFRESH_S``): that is how a
+        snapshot a learner published reaches them without a restart. Cheap when nothing is
+        new: one watermark request.
+        """
+        with self._tail_lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        if self._tail is None:
+            self._tail = Consumer(
+                {
+                    "bootstrap.servers": self._bootstrap,
+                    "group.id": "vigie-modelstore-reader",
+                    "enable.auto.commit": False,
+                    "auto.offset.reset": "earliest",
+                }
+            )
+        low, high = self._watermarks(self._tail, self._latest_topic)
+        if high <= max(low, self._tail_position):
+            return
+        start = max(low, self._tail_position)
+        for snapshot, position in self._read_from(self._tail, self._latest_topic, start, high):
+            self._tail_position = position
+            with self._lock:
+                known = self._latest.get(snapshot.name)
+                if known is None or snapshot.version > known.version:
+                    self._latest[snapshot.name] = snapshot
 
     def at(self, name: str, when: datetime) -> Snapshot | None:
         return self._load_history().at(name, when)
@@ -205,11 +243,16 @@ class KafkaModelStore:
 
     def _read_all(self, consumer: Consumer, topic: str) -> list[Snapshot]:
         low, high = self._watermarks(consumer, topic)
-        if high <= low:
-            return []
-        consumer.assign([TopicPartition(topic, 0, low)])
-        found: list[Snapshot] = []
-        position, deadline = low, time.monotonic() + self._timeout_s
+        return [snapshot for snapshot, _ in self._read_from(consumer, topic, low, high)]
+
+    def _read_from(
+        self, consumer: Consumer, topic: str, start: int, high: int
+    ) -> Iterator[tuple[Snapshot, int]]:
+        """Snapshots of ``topic`` from ``start`` to ``high``, each with the position after it."""
+        if high <= start:
+            return
+        consumer.assign([TopicPartition(topic, 0, start)])
+        position, deadline = start, time.monotonic() + self._timeout_s
         while position < high:
             if time.monotonic() > deadline:
                 raise ServiceUnavailableError(f"model store: timed out reading {topic}")
@@ -222,8 +265,7 @@ class KafkaModelStore:
                 raise ServiceUnavailableError(f"model store: {msg.error()}")
             position = msg.offset() + 1
             if msg.value() is not None:  # a compaction tombstone has none
-                found.append(self._from_message(msg))
-        return found
+                yield self._from_message(msg), position
 
     def _watermarks(self, consumer: Consumer, topic: str) -> tuple[int, int]:
         # A topic created a moment ago may not have its leader in place yet: wait for it.
@@ -294,16 +336,59 @@ class KafkaModelStore:
         return snapshot
 
 
+class ModelView:
+    """A scoring worker's read-only copy of a model: the snapshot it was loaded from, exactly.
+
+    Scoring never changes it; the runtime swaps ``model`` for a newer snapshot when the model's
+    learner publishes one (:meth:`refresh`). ``version`` 0 is the model as its factory makes
+    it, before any snapshot: deterministic, so an audit can rebuild it.
+    """
+
+    def __init__(self, name: str, factory: Callable[[], Any]) -> None:
+        self.name = name
+        self.factory = factory
+        self.model: Any = factory()
+        self.version = 0
+
+    @property
+    def version_label(self) -> str:
+        """The version written in alerts: ``v<n>``."""
+        return f"v{self.version}"
+
+    def use(self, snapshot: Snapshot | None) -> None:
+        """Score with ``snapshot`` from now on (None: the factory-fresh model, v0)."""
+        if snapshot is None:
+            self.model, self.version = self.factory(), 0
+        elif snapshot.version != self.version:
+            self.model, self.version = snapshot.load(), snapshot.version
+
+    def refresh(self, store: ModelStore) -> bool:
+        """Take the store's latest snapshot if it is newer; True if the model changed."""
+        latest = store.latest(self.name)
+        if latest is None or latest.version <= self.version:
+            return False
+        self.use(latest)
+        logger.info("model view refreshed name=%s version=%d", self.name, self.version)
+        return True
+
+
 class ManagedModel:
-    """A model held by a worker: restored from the store, snapshotted as it learns.
+    """A model's learner: restored from the store, learning, snapshotted as it learns.
+
+    Exactly one worker learns a model at a time (the owner of its learning-topic partition,
+    see ``streams.topics.learning_partition``); every worker scores with a :class:`ModelView`.
+    In tests and offline evaluations, one ManagedModel serves as both, with no lag.
 
     ``version`` names the snapshot the current state descends from; learning since then is
     counted in ``pending`` and saved by :meth:`maybe_snapshot` at most every ``interval_s``.
 
     ``positions`` maps each input partition (``topic:partition``) to the next offset the model
-    has not learnt yet. Snapshots carry them, so a restarted worker knows exactly which events
-    to re-learn (those after the snapshot) and which to skip (those already in it): the model
-    is then as if the worker had never stopped.
+    has not learnt yet, and the learning-topic partition to the next example not read. Snapshots
+    carry them, so a new learner knows which examples to re-read (those after the snapshot) and
+    which events to skip (those already in it, re-sent by a scoring worker that restarted).
+
+    ``describe`` returns metadata every snapshot carries (online metrics, sizes), and ``lock``
+    guards the model while it is pickled.
     """
 
     def __init__(
@@ -317,25 +402,32 @@ class ManagedModel:
     ) -> None:
         self.name = name
         self.store = store
+        self.factory = factory
         self.interval_s = interval_s
         self.learns_from = learns_from
-        latest = store.latest(name)
+        self.describe: Callable[[], dict[str, Any]] = dict
+        self.lock = threading.RLock()
+        self.reload()
+
+    def reload(self) -> None:
+        """Start again from the store's latest snapshot (a learner taking over the model)."""
+        latest = self.store.latest(self.name)
         if latest is None:
-            self.model = factory()
+            self.model = self.factory()
             self.version = 0
             self.positions: dict[str, int] = {}
-            logger.info("model started fresh name=%s", name)
+            logger.info("model started fresh name=%s", self.name)
         else:
             self.model = latest.load()
             self.version = latest.version
             self.positions = dict(latest.metadata.get("positions", {}))
-            logger.info("model restored name=%s version=%d", name, latest.version)
+            logger.info("model restored name=%s version=%d", self.name, latest.version)
         self.pending = 0
         self._last_snapshot = time.monotonic()
 
     @property
     def version_label(self) -> str:
-        """Version written in alerts: ``v<n>``, or ``v<n>+<k>`` after k examples since it."""
+        """``v<n>``, or ``v<n>+<k>`` after k examples learnt since snapshot n."""
         return f"v{self.version}+{self.pending}" if self.pending else f"v{self.version}"
 
     def should_learn(self, topic: str, partition: int, offset: int) -> bool:
@@ -347,20 +439,28 @@ class ManagedModel:
         self.positions[f"{topic}:{partition}"] = offset + 1
         self.pending += 1
 
+    def read(self, topic: str, partition: int, offset: int) -> None:
+        """Record that the learning example at ``offset`` was read (learnt or skipped)."""
+        self.positions[f"{topic}:{partition}"] = offset + 1
+
+    def snapshot_due(self) -> bool:
+        """True when the model learnt and the snapshot interval passed."""
+        return bool(self.pending) and time.monotonic() - self._last_snapshot >= self.interval_s
+
     def maybe_snapshot(
         self, *, force: bool = False, metadata: dict[str, Any] | None = None
     ) -> bool:
         """Save a snapshot if the model learnt and the interval passed (or ``force``)."""
-        if not self.pending:
-            return False
-        if not force and time.monotonic() - self._last_snapshot < self.interval_s:
-            return False
-        meta = {
-            "learned_since_previous": self.pending,
-            "positions": dict(self.positions),
-            **(metadata or {}),
-        }
-        snapshot = self.store.save(self.name, self.model, meta)
-        self.version, self.pending = snapshot.version, 0
-        self._last_snapshot = time.monotonic()
-        return True
+        with self.lock:
+            if not self.pending or not (force or self.snapshot_due()):
+                return False
+            meta = {
+                "learned_since_previous": self.pending,
+                "positions": dict(self.positions),
+                **self.describe(),
+                **(metadata or {}),
+            }
+            snapshot = self.store.save(self.name, self.model, meta)
+            self.version, self.pending = snapshot.version, 0
+            self._last_snapshot = time.monotonic()
+            return True

@@ -1,10 +1,18 @@
 """The processing pipeline shared by the worker, the benchmarks and the audit replay.
 
 :meth:`Processor.process` turns a batch of raw Kafka records into :class:`~sinks.outputs.Outputs`
-(alerts, state updates, dead letters) with no I/O: decode, check the domain rules, hand each
-record to the use case that owns its type. :class:`Delivery` then writes one batch's outputs:
-Kafka first (dead letters and alerts, waiting for acks), Redis second, and retries either until
-it succeeds, so an event is acknowledged to Kafka only after what it caused is stored.
+(alerts, state updates, learning examples, dead letters) with no I/O: decode, check the domain
+rules, hand each record to the use cases that score its type. Scoring reads models and never
+changes them; what a model must learn goes out as an :class:`~sinks.outputs.Example`.
+
+:class:`LearningProcessor` is the other half: on the worker that owns a model's learning-topic
+partition, it decodes the examples and hands each to the use case that learns it, once
+(:class:`Learning`). Offline (tests, evaluations), ``Processor(..., inline=Learning(...))``
+learns each event's examples right after scoring it, with no lag.
+
+:class:`Delivery` then writes one batch's outputs: Kafka first (dead letters, examples and
+alerts, waiting for acks), Redis second, and retries either until it succeeds, so an event is
+acknowledged to Kafka only after what it caused is stored.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,12 +30,13 @@ from confluent_kafka import KafkaException
 
 from schemas.codec import Codec
 from sinks.kafka_sink import KafkaSink
-from sinks.outputs import DeadLetter, Outputs, SourceRef
+from sinks.outputs import DeadLetter, Example, Outputs, SourceRef
 from sinks.redis_sink import RedisSink
 from streams.errors import InputError, ServiceUnavailableError
+from streams.modelstore import ManagedModel
 from streams.referential import Referential
 from streams.rules import check_record
-from streams.topics import BY_NAME
+from streams.topics import BY_NAME, learning_partition
 
 logger = logging.getLogger(__name__)
 
@@ -42,29 +51,100 @@ class InputEvent:
 
 
 class Handler(Protocol):
-    """A use case: the record types it owns and what it does with one of them."""
+    """A use case: the record types it scores, the models it teaches, and how."""
 
     records: frozenset[str]
+    learners: dict[str, frozenset[str]]  # model name -> record types its learner takes
 
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        """Process one valid record, appending what it causes to ``out``."""
+        """Score one valid record with model views, appending what it causes to ``out``."""
+        ...
+
+    def learn(
+        self, model: str, name: str, record: dict[str, Any], source: SourceRef, out: Outputs
+    ) -> None:
+        """Teach ``model`` one example (on its learner only; deduplication is done before)."""
         ...
 
     def after_batch(self) -> None:
-        """Called once a batch's outputs are delivered (snapshot models, ...)."""
+        """Called once a batch's outputs are delivered."""
         ...
+
+
+class Learning:
+    """Applies examples to the learners this process holds, each input event once.
+
+    ``active`` names the models this process learns now: every model offline, and in a worker
+    the models whose learning-topic partition it owns.
+    """
+
+    def __init__(self, handlers: Iterable[Handler], learners: Mapping[str, ManagedModel]) -> None:
+        self.learners = dict(learners)
+        self.active: set[str] = set(self.learners)
+        self._by_model: dict[str, Handler] = {}
+        for handler in handlers:
+            for model in handler.learners:
+                self._by_model[model] = handler
+
+    def apply(self, example: Example, out: Outputs) -> bool:
+        """Learn ``example`` if its model learns here and has not learnt its event yet."""
+        learner = self.learners.get(example.model)
+        handler = self._by_model.get(example.model)
+        if learner is None or handler is None or example.model not in self.active:
+            return False
+        src = example.source
+        with learner.lock:
+            if not learner.should_learn(src.topic, src.partition, src.offset):
+                return False
+            handler.learn(example.model, example.record_name, example.record, src, out)
+            learner.learned(src.topic, src.partition, src.offset)
+        return True
+
+    def apply_since(self, first: int, out: Outputs) -> None:
+        """Learn the examples ``out`` received from index ``first`` on, then drop them."""
+        for example in out.examples[first:]:
+            self.apply(example, out)
+        del out.examples[first:]
+
+
+class InlineHandler:
+    """A use case that learns each event right after scoring it: unit tests, evaluations.
+
+    Scoring and learning then share one model (the handler's views are its learners), as if
+    snapshots were taken and picked up after every event. Other attributes are the handler's.
+    """
+
+    def __init__(self, handler: Handler, learners: Mapping[str, ManagedModel]) -> None:
+        self.handler = handler
+        self.learning = Learning([handler], learners)
+
+    def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+        """Score, then learn what scoring sent to the learners."""
+        first = len(out.examples)
+        self.handler.handle(name, record, source, out)
+        self.learning.apply_since(first, out)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.handler, name)
 
 
 class Processor:
     """Decodes, validates and dispatches input events to their use cases."""
 
     def __init__(
-        self, codec: Codec, referential: Referential, handlers: Iterable[Handler], topic_prefix: str
+        self,
+        codec: Codec,
+        referential: Referential,
+        handlers: Iterable[Handler],
+        topic_prefix: str,
+        *,
+        inline: Learning | None = None,
     ) -> None:
         self.codec = codec
         self.referential = referential
         self.handlers = list(handlers)
         self.topic_prefix = topic_prefix
+        self.inline = inline
         # A record type may concern several use cases (feedback trains more than one model).
         self._by_record: dict[str, list[Handler]] = {}
         for handler in self.handlers:
@@ -72,14 +152,21 @@ class Processor:
                 self._by_record.setdefault(name, []).append(handler)
 
     def process(self, events: Sequence[InputEvent]) -> Outputs:
-        """Process a batch in order; bad events become dead letters, never exceptions."""
+        """Process a batch in order; bad events become dead letters, never exceptions.
+
+        A dead-lettered event causes nothing else: what its use cases had already added to
+        the batch's outputs before one of them failed is dropped.
+        """
         out = Outputs()
         for event in events:
+            mark = out.mark()
             try:
                 self._process_one(event, out)
             except InputError as exc:
+                out.rollback(mark)
                 out.dead_letters.append(_dead_letter(event, type(exc).__name__, str(exc)))
             except Exception as exc:  # a bug must not stop the stream: park the event, say why
+                out.rollback(mark)
                 logger.exception(
                     "unexpected error topic=%s partition=%d offset=%d",
                     event.source.topic,
@@ -101,14 +188,74 @@ class Processor:
         handlers = self._by_record.get(decoded.name)
         if not handlers:
             raise InputError(f"no use case handles {decoded.name}")
+        first_example = len(out.examples)
         for handler in handlers:
             handler.handle(decoded.name, decoded.record, event.source, out)
+        if self.inline is not None:
+            self.inline.apply_since(first_example, out)
         out.processed += 1
 
     def after_batch(self) -> None:
         """Let every use case do its post-batch work (model snapshots)."""
         for handler in self.handlers:
             handler.after_batch()
+
+
+class LearningProcessor:
+    """Decodes learning-topic records and teaches the models this worker learns."""
+
+    def __init__(self, codec: Codec, learning: Learning, *, learning_topic: str, partitions: int):
+        self.codec = codec
+        self.learning = learning
+        self.learning_topic = learning_topic
+        self.partitions = partitions
+
+    def owned_by(self, partition: int) -> list[ManagedModel]:
+        """The models whose examples travel on ``partition`` of the learning topic."""
+        return [
+            m
+            for name, m in self.learning.learners.items()
+            if learning_partition(name, self.partitions) == partition
+        ]
+
+    def process(self, events: Sequence[InputEvent]) -> Outputs:
+        """Learn a batch of examples in order; a bad one becomes a dead letter."""
+        out = Outputs()
+        for event in events:
+            try:
+                self.learning.apply(self._example(event), out)
+                out.learnt += 1
+            except InputError as exc:
+                out.dead_letters.append(_dead_letter(event, type(exc).__name__, str(exc)))
+            except Exception as exc:  # a bug must not stop learning: park the example, say why
+                logger.exception(
+                    "unexpected error learning partition=%d offset=%d",
+                    event.source.partition,
+                    event.source.offset,
+                )
+                reason = f"{type(exc).__name__}: {exc}"
+                out.dead_letters.append(_dead_letter(event, "UnexpectedError", reason))
+            # Read, learnt or not: a new learner re-reads only what follows.
+            src = event.source
+            for learner in self.owned_by(src.partition):
+                if learner.name in self.learning.active:
+                    with learner.lock:
+                        learner.read(src.topic, src.partition, src.offset)
+        return out
+
+    def _example(self, event: InputEvent) -> Example:
+        wrapper = self.codec.decode(event.value)
+        if wrapper.name != "LearningExample":
+            raise InputError(f"{wrapper.name} does not belong on topic {event.source.topic}")
+        w = wrapper.record
+        inner = self.codec.decode(w["record"])
+        source = SourceRef(
+            w["source_topic"],
+            w["source_partition"],
+            w["source_offset"],
+            round(w["source_timestamp"].timestamp() * 1000),
+        )
+        return Example(w["model"], inner.name, inner.record, source)
 
 
 def _dead_letter(event: InputEvent, error_type: str, message: str) -> DeadLetter:
@@ -138,6 +285,8 @@ class Delivery:
                 outputs, alerts=[a for a in outputs.alerts if a["alert_id"] not in dismissed]
             )
         self.kafka.send_dead_letters(outputs.dead_letters)
+        self.kafka.send_examples(outputs.examples, outputs.scored_with)
+        self.kafka.send_changes(outputs.changes)
         self.kafka.send_alerts(a for a in outputs.alerts if a["alert_id"] not in known)
         self.kafka.flush()
         return self.redis.write(outputs, suppressed=len(dismissed))

@@ -51,6 +51,8 @@ FILES = {
     "bmo": "bmo_2024_bassin_fap.csv.gz",
     "bmo_fap": "bmo_2024_fap.csv",
     "bmo_dep": "bmo_2024_departement.csv",
+    "rome_v3": "rome_v3_labels.csv",
+    "dep_areas": "departement_areas.csv",
 }
 
 _Setter = Callable[[str, object], None]
@@ -150,6 +152,11 @@ class Referential:
         "_bmo",
         "_bmo_fap",
         "_bmo_dep",
+        "_rome_v3",
+        "_rome_children",
+        "_dep_areas",
+        "_bassins_of_dep",
+        "_tension_by_bassin",
     )
 
     _rome: Mapping[str, tuple[str, str]]  # code -> (label, parent)
@@ -170,6 +177,11 @@ class Referential:
     _bmo: Mapping[tuple[str, str], tuple[int | None, int | None]]
     _bmo_fap: Mapping[str, str]
     _bmo_dep: Mapping[str, tuple[int, float | None]]  # dep -> (projects, difficult share)
+    _rome_v3: Mapping[str, str]  # v3 fiche -> its ROME v3 label
+    _rome_children: Mapping[str, tuple[str, ...]]  # v3 fiche -> ROME 4 codes under it
+    _dep_areas: Mapping[str, float]  # département -> km²
+    _bassins_of_dep: Mapping[str, tuple[str, ...]]
+    _tension_by_bassin: Mapping[str, tuple[tuple[str, Tension], ...]]
 
     def __init__(self, data_dir: Path) -> None:
         paths = {key: data_dir / name for key, name in FILES.items()}
@@ -186,6 +198,7 @@ class Referential:
         self._load_geography(paths, put)
         self._load_tension(paths, put)
         self._load_bmo(paths, put)
+        self._load_jobseeker_extras(paths, put, rome)
 
     # Loading -----------------------------------------------------------------------------
 
@@ -276,6 +289,28 @@ class Referential:
             ),
         )
 
+    def _load_jobseeker_extras(
+        self, paths: Mapping[str, Path], put: _Setter, rome: Mapping[str, tuple[str, str]]
+    ) -> None:
+        put("_rome_v3", _frozen({code: label for code, label in _rows(paths["rome_v3"])}))
+        children: dict[str, list[str]] = defaultdict(list)
+        for code, (_, parent) in sorted(rome.items()):
+            if parent != code:
+                children[parent].append(code)
+        put("_rome_children", _frozen({p: tuple(c) for p, c in children.items()}))
+        put(
+            "_dep_areas",
+            _frozen({code: float(area) for code, area in _rows(paths["dep_areas"]) if area}),
+        )
+        of_dep: dict[str, list[str]] = defaultdict(list)
+        for bassin, (_, dep) in sorted(self._bassins.items()):
+            of_dep[dep].append(bassin)
+        put("_bassins_of_dep", _frozen({d: tuple(b) for d, b in of_dep.items()}))
+        by_bassin: dict[str, list[tuple[str, Tension]]] = defaultdict(list)
+        for (fiche, bassin), tension in sorted(self._tension.items()):
+            by_bassin[bassin].append((fiche, tension))
+        put("_tension_by_bassin", _frozen({b: tuple(p) for b, p in by_bassin.items()}))
+
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"Referential is read-only (tried to set {name})")
 
@@ -319,6 +354,14 @@ class Referential:
     def rome_tree_label(self, node: str) -> str | None:
         """Label of a domain (``"M"``) or family (``"M18"``) of the ROME tree."""
         return self._rome_tree.get(node)
+
+    def rome_v3_label(self, code: str) -> str | None:
+        """The ROME v3 label of one of the 532 historical fiches (ROME 4 renamed them all)."""
+        return self._rome_v3.get(code)
+
+    def rome_children(self, code: str) -> tuple[str, ...]:
+        """ROME 4 codes whose ``code_rome_parent`` is the fiche ``code`` (itself excluded)."""
+        return self._rome_children.get(code, ())
 
     # Geography ----------------------------------------------------------------------------
 
@@ -386,6 +429,14 @@ class Referential:
         entry = self._bassins.get(_bassin_key(bassin))
         return entry[0] if entry else None
 
+    def departement_area_km2(self, dep: str) -> float | None:
+        """Land area of a département, in km² (mobiville's ``superficie``)."""
+        return self._dep_areas.get(dep)
+
+    def bassins_of_departement(self, dep: str) -> tuple[str, ...]:
+        """Bassins whose main département (:meth:`bassin_departement`) is ``dep``, sorted."""
+        return self._bassins_of_dep.get(dep, ())
+
     def communes_of_bassin(self, bassin: str) -> tuple[str, ...]:
         """INSEE codes of the communes of a bassin (empty for BMO-only bassins)."""
         return self._communes_of_bassin.get(_bassin_key(bassin), ())
@@ -401,6 +452,10 @@ class Referential:
             if parent is not None and parent != rome:
                 found = self._tension.get((parent, key))
         return found
+
+    def tension_in_bassin(self, bassin: str) -> tuple[tuple[str, Tension], ...]:
+        """Every (ROME fiche, 2021 tension) row of a bassin, sorted by fiche."""
+        return self._tension_by_bassin.get(_bassin_key(bassin), ())
 
     def tension_pairs(self) -> tuple[tuple[str, str], ...]:
         """Every (ROME fiche, bassin) pair with a 2021 tension row, sorted."""

@@ -3,12 +3,25 @@
 Use cases register a handler factory at import time (``runtime.register``); the runtime builds
 everything on the first batch, off the event loop, so importing the app costs nothing and the
 CLI or the tests never connect by accident.
+
+Models live twice in a worker, on purpose (Kafka Streams' "standby" idea turned around):
+
+* a :class:`~streams.modelstore.ModelView` per model, for scoring: an exact copy of the newest
+  snapshot, swapped when the learner publishes a newer one (:meth:`Runtime.tick`). Alerts name
+  that snapshot's version, so an audit can load the very model that decided.
+* a :class:`~streams.modelstore.ManagedModel` per model, its learner, which learns only on the
+  worker that owns the model's partition of the learning topic (one learner per model, however
+  many workers score). It snapshots as it learns; on taking a partition over, it restarts from
+  the latest snapshot and re-reads the learning topic from the position that snapshot covers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -17,75 +30,204 @@ from schemas.codec import Codec, SchemaRegistry
 from sinks.kafka_sink import KafkaSink
 from sinks.outputs import SourceRef
 from sinks.redis_sink import RedisSink
-from streams.modelstore import KafkaModelStore, ManagedModel, ModelStore
-from streams.pipeline import Delivery, Handler, InputEvent, Processor
+from streams.modelstore import KafkaModelStore, ManagedModel, ModelStore, ModelView, Snapshot
+from streams.pipeline import Delivery, Handler, InputEvent, Learning, LearningProcessor, Processor
 from streams.referential import Referential, load_referential
 from streams.relearn import read_range, relearn_ranges
 from streams.settings import Settings
+from streams.table import ChangelogTable
+from streams.topics import LEARNING_TOPIC, learning_partition
 
 logger = logging.getLogger(__name__)
 
 HandlerFactory = Callable[["Runtime"], Handler]
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Runtime:
     """The worker's shared state; one per process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, learning: bool = True) -> None:
         self.settings = settings
+        self.learning_enabled = learning
         self._factories: list[HandlerFactory] = []
         self._started = False
         self._lock = asyncio.Lock()
-        self.models: dict[str, ManagedModel] = {}
+        self.views: dict[str, ModelView] = {}
+        self.learners: dict[str, ManagedModel] = {}
+        self.tables: dict[str, ChangelogTable] = {}
+        self.learning_topic = settings.topic(LEARNING_TOPIC)
+        # Closed while learners change hands: no example is learnt by a learner not restored
+        # yet (it would be acknowledged, then missing from the restored model).
+        self.learners_ready = asyncio.Event()
+        self._refresher: threading.Thread | None = None
+        self._refresher_stop = threading.Event()
         self.codec: Codec
         self.referential: Referential
         self.model_store: ModelStore
         self.processor: Processor
+        self.learning: Learning
+        self.learner_processor: LearningProcessor
         self.delivery: Delivery
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`start` built everything."""
+        return self._started
 
     def register(self, factory: HandlerFactory) -> HandlerFactory:
         """Add a use case; usable as a decorator."""
         self._factories.append(factory)
         return factory
 
-    def model(
-        self, name: str, factory: Callable[[], Any], *, learns_from: tuple[str, ...]
-    ) -> ManagedModel:
-        """The worker's copy of model ``name``, restored from its latest snapshot.
+    # Models -----------------------------------------------------------------------------------
 
-        ``learns_from`` names the input topics (short names) whose events it learns from.
-        """
-        if name not in self.models:
-            self.models[name] = ManagedModel(
+    def view(self, name: str, factory: Callable[[], Any]) -> ModelView:
+        """The scoring copy of model ``name``, at its latest snapshot."""
+        if name not in self.views:
+            view = self.views[name] = ModelView(name, factory)
+            view.refresh(self.model_store)
+        return self.views[name]
+
+    def learner(
+        self, name: str, factory: Callable[[], Any], *, interval_s: float | None = None
+    ) -> ManagedModel:
+        """The learner of model ``name`` (idle until this worker owns its partition)."""
+        if name not in self.learners:
+            self.learners[name] = ManagedModel(
                 name,
                 self.model_store,
                 factory,
-                interval_s=self.settings.snapshot_interval_s,
-                learns_from=tuple(self.settings.topic(t) for t in learns_from),
+                interval_s=self.settings.snapshot_interval_s if interval_s is None else interval_s,
+                learns_from=(self.learning_topic,),
             )
-        return self.models[name]
+        return self.learners[name]
+
+    def table(self, name: str, source_topic: str) -> ChangelogTable:
+        """The table ``name`` (changelog topic ``name``), co-partitioned with ``source_topic``.
+
+        Both are short topic names. A worker holds the entries of the source partitions it
+        owns (see :meth:`restore`).
+        """
+        if name not in self.tables:
+            s = self.settings
+            self.tables[name] = ChangelogTable(
+                s.topic(name), s.topic(source_topic), s.partitions, record=self.learning_enabled
+            )
+        return self.tables[name]
+
+    def model_names(self) -> list[str]:
+        """Every model the use cases score with."""
+        return sorted(self.views)
+
+    def use_versions(self, snapshots: dict[str, Snapshot | None]) -> None:
+        """Point views at given snapshots (None: the factory-fresh v0); for audit replays."""
+        for name, snapshot in snapshots.items():
+            self.views[name].use(snapshot)
+
+    def _learning_partitions(self, assigned: Iterable[tuple[str, int]]) -> set[int]:
+        return {p for t, p in assigned if t == self.learning_topic}
+
+    def _models_on(self, partitions: set[int]) -> list[ManagedModel]:
+        n = self.settings.partitions
+        return [m for m in self.learners.values() if learning_partition(m.name, n) in partitions]
 
     def restore(self, assigned: Iterable[tuple[str, int]]) -> int:
-        """Re-learn what the models' snapshots miss on newly assigned partitions.
+        """Rebuild the tables of newly assigned partitions, then take their learners over."""
+        assigned = list(assigned)
+        logger.info("partitions assigned %s", sorted(assigned))
+        for table in self.tables.values():
+            mine = [p for t, p in assigned if t == table.source_topic]
+            table.restore(self.settings, mine)
+        return self._restore_learners(assigned)
 
-        Between a model's last snapshot and the consumer group's committed offset lie events
-        that were processed (their alerts are delivered) but whose learning died with the
-        previous worker. They are re-read here and fed through the same pipeline with the
-        outputs discarded, so each model ends up exactly as if no worker had stopped. Returns
-        the number of events re-read.
+    def _restore_learners(self, assigned: list[tuple[str, int]]) -> int:
+        """Take over the learners of newly assigned learning partitions.
+
+        Each restarts from its latest snapshot (another worker may have learnt since this one
+        last held it), then re-reads the learning topic from the position the snapshot covers
+        to the group's committed offset: examples already acknowledged whose learning died with
+        the previous owner. Their outputs were delivered then and are discarded now. Returns
+        the number of examples re-read.
         """
-        ranges = relearn_ranges(self.settings, list(self.models.values()), assigned)
+        partitions = self._learning_partitions(assigned)
+        models = self._models_on(partitions)
+        if not models or not self.learning_enabled:
+            return 0
+        self.model_store.refresh()
+        for model in models:
+            with model.lock:
+                model.reload()
+            self.learning.active.add(model.name)
+        wanted = [(self.learning_topic, p) for p in sorted(partitions)]
+        ranges = relearn_ranges(self.settings, models, wanted)
         total = 0
         for (topic, partition), (start, end) in sorted(ranges.items()):
             for batch in read_range(self.settings, topic, partition, start, end):
-                self.processor.process(batch)
+                self.learner_processor.process(batch)
                 total += len(batch)
-            logger.info(
-                "models re-learnt topic=%s partition=%d from=%d to=%d", topic, partition, start, end
-            )
+            logger.info("learners caught up partition=%d from=%d to=%d", partition, start, end)
+        logger.info("learning models=%s", sorted(self.learning.active))
         return total
 
-    def start(self, model_store: ModelStore | None = None) -> None:
+    def release(self, revoked: Iterable[tuple[str, int]]) -> None:
+        """Forget the table entries of revoked partitions; snapshot and stop their learners."""
+        revoked = list(revoked)
+        logger.info("partitions revoked %s", sorted(revoked))
+        for table in self.tables.values():
+            table.release(p for t, p in revoked if t == table.source_topic)
+        for model in self._models_on(self._learning_partitions(revoked)):
+            if model.name in self.learning.active:
+                model.maybe_snapshot(force=True)
+                self.learning.active.discard(model.name)
+
+    def tick(self) -> list[tuple[ModelView, Snapshot]]:
+        """Periodic work (blocking I/O): snapshot due learners, find newer snapshots.
+
+        Returns the views to move on, each with its newer snapshot. The swap itself is
+        :meth:`swap`, on the loop thread, between two batches: no batch ever scores with two
+        versions of a model.
+        """
+        if not self._started:
+            return []
+        for model in self.learners.values():
+            if model.name in self.learning.active and model.snapshot_due():
+                model.maybe_snapshot()
+        self.model_store.refresh()
+        newer = []
+        for view in self.views.values():
+            latest = self.model_store.latest(view.name)
+            if latest is not None and latest.version > view.version:
+                newer.append((view, latest))
+        return newer
+
+    def swap(self, loaded: list[tuple[ModelView, Snapshot, Any]]) -> None:
+        """Move views to newer snapshots (on the loop thread, so between two batches)."""
+        for view, snapshot, model in loaded:
+            if snapshot.version > view.version:
+                view.model, view.version = model, snapshot.version
+                logger.info("model view refreshed name=%s version=%d", view.name, view.version)
+
+    def _refresh_forever(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The model thread: every ``VIGIE_MODEL_REFRESH_S``, snapshot due learners, load the
+        snapshots newer than the views, have the loop swap them in, and say in Redis which
+        versions this worker serves. Its own thread: pickling and unpickling MB-sized models
+        never stalls the event loop, and no Faust timer can silently stop it."""
+        s = self.settings
+        ttl = max(5, int(5 * s.model_refresh_s))
+        while not self._refresher_stop.wait(s.model_refresh_s):
+            try:
+                loaded = [(v, snap, snap.load()) for v, snap in self.tick()]
+                if loaded:
+                    loop.call_soon_threadsafe(self.swap, loaded)
+                versions = {name: view.version for name, view in self.views.items()}
+                self.delivery.redis.serving(WORKER_ID, versions, ttl)
+            except Exception as exc:  # an outage: try again next time, scoring goes on
+                logger.warning("model refresh failed: %s: %s", type(exc).__name__, exc)
+
+    # Life cycle -------------------------------------------------------------------------------
+
+    def start(self, model_store: ModelStore | None = None, *, deliver: bool = True) -> None:
         """Build everything (blocking I/O: reads the model store and reference data)."""
         if self._started:
             return
@@ -95,42 +237,66 @@ class Runtime:
         self.model_store = model_store or KafkaModelStore(s)
         handlers = [factory(self) for factory in self._factories]
         self.processor = Processor(self.codec, self.referential, handlers, s.topic_prefix)
-        self.delivery = Delivery(KafkaSink(s, self.codec), RedisSink(s))
+        self.learning = Learning(handlers, self.learners)
+        self.learning.active.clear()  # learners start idle: see restore()
+        self.learner_processor = LearningProcessor(
+            self.codec, self.learning, learning_topic=self.learning_topic, partitions=s.partitions
+        )
+        if deliver:
+            self.delivery = Delivery(KafkaSink(s, self.codec), RedisSink(s))
         self._started = True
-        logger.info("runtime started use_cases=%d models=%s", len(handlers), sorted(self.models))
+        logger.info("runtime started use_cases=%d models=%s", len(handlers), sorted(self.learners))
 
     async def ensure_started(self) -> None:
-        """Start once, off the event loop."""
+        """Start once, off the event loop; then start the model thread."""
         async with self._lock:
             if not self._started:
-                await asyncio.get_running_loop().run_in_executor(None, self.start)
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, self.start)
+                self._refresher = threading.Thread(
+                    target=self._refresh_forever, args=(loop,), name="vigie-models", daemon=True
+                )
+                self._refresher.start()
 
-    async def process_batch(self, events: Sequence[InputEvent]) -> int:
-        """Process one batch and deliver its outputs; returns the number of new alerts."""
+    async def _run_batch(self, events: Sequence[InputEvent], *, learning: bool) -> int:
         await self.ensure_started()
         started = time.perf_counter()
-        outputs = self.processor.process(events)
+        processor = self.learner_processor if learning else self.processor
+        outputs = processor.process(events)
+        if not learning:  # views only change between batches (refresh_views, on this thread)
+            outputs.scored_with = {name: view.version for name, view in self.views.items()}
+            for table in self.tables.values():
+                outputs.changes.extend(table.drain())
         loop = asyncio.get_running_loop()
         new_alerts = await loop.run_in_executor(None, self.delivery.deliver_with_retry, outputs)
-        # On the loop thread: a snapshot pickles models that other agents' batches update on
-        # this same thread, so it must not run concurrently with them.
         self.processor.after_batch()
         logger.debug(
-            "batch events=%d processed=%d dead_letters=%d alerts_new=%d ms=%.1f",
+            "batch events=%d processed=%d dead_letters=%d examples=%d alerts_new=%d ms=%.1f",
             len(events),
             outputs.processed,
             len(outputs.dead_letters),
+            len(outputs.examples),
             new_alerts,
             (time.perf_counter() - started) * 1000,
         )
         return new_alerts
 
-    async def consume(self, stream: Any) -> None:
+    async def process_batch(self, events: Sequence[InputEvent]) -> int:
+        """Score one batch and deliver its outputs; returns the number of new alerts."""
+        return await self._run_batch(events, learning=False)
+
+    async def learn_batch(self, events: Sequence[InputEvent]) -> int:
+        """Teach this worker's learners one batch of the learning topic."""
+        await self.learners_ready.wait()
+        return await self._run_batch(events, learning=True)
+
+    async def consume(self, stream: Any, *, learning: bool = False) -> None:
         """The loop every agent runs: take a batch of events, process it, let Faust ack it."""
         s = self.settings
+        run = self.learn_batch if learning else self.process_batch
         async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
             try:
-                await self.process_batch([to_input_event(e.message) for e in events])
+                await run([to_input_event(e.message) for e in events])
             except BaseException:
                 # take_events acks the batch even when this body raises (a stop during an
                 # outage cancels the delivery). Holding one more reference on each message
@@ -140,12 +306,42 @@ class Runtime:
                 raise
 
     async def stop(self) -> None:
-        """Snapshot models that learnt since their last snapshot."""
+        """Snapshot the learners that learnt since their last snapshot."""
         if not self._started:
             return
         self.delivery.stopping.set()
-        for model in self.models.values():
-            model.maybe_snapshot(force=True)
+        self._refresher_stop.set()
+        if self._refresher is not None:
+            self._refresher.join(timeout=30)
+        for model in self.learners.values():
+            if model.name in self.learning.active:
+                model.maybe_snapshot(force=True)
+
+
+def scoring_runtime(settings: Settings, store: ModelStore) -> Runtime:
+    """A runtime that scores and never learns nor delivers: the audit replay's.
+
+    The use cases are the worker's own (``agents``), built on views of ``store``; learning
+    examples are produced by scoring and left for the caller to drop.
+    """
+    from streams.app import runtime as worker_runtime
+
+    _import_agents()
+    rt = Runtime(settings, learning=False)
+    rt._factories = list(worker_runtime._factories)  # noqa: SLF001 - same module
+    rt.start(store, deliver=False)
+    return rt
+
+
+def _import_agents() -> None:
+    """Import every ``agents.<use case>.agent`` module, as Faust's autodiscovery does."""
+    import importlib
+    import pkgutil
+
+    import agents
+
+    for info in pkgutil.iter_modules(agents.__path__):
+        importlib.import_module(f"agents.{info.name}.agent")
 
 
 def to_input_event(message: Any) -> InputEvent:

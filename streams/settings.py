@@ -78,6 +78,16 @@ VARIABLES: dict[str, Variable] = {
             "30",
             "Seconds between model snapshots while a model keeps learning.",
         ),
+        Variable(
+            "VIGIE_EMAIL_SNAPSHOT_INTERVAL_S",
+            "300",
+            "Seconds between snapshots of the email-triage model (MB-sized, kept forever).",
+        ),
+        Variable(
+            "VIGIE_MODEL_REFRESH_S",
+            "2",
+            "Seconds between two checks for new model snapshots by the scoring workers.",
+        ),
         Variable("VIGIE_DATA_DIR", "", "Folder of vendored reference data (default: ./data)."),
         Variable("VIGIE_WEB_PORT", "6066", "Port of the Faust web server (0 disables it)."),
         Variable("VIGIE_LOG_LEVEL", "INFO", "Log level of the worker and the CLI."),
@@ -90,6 +100,22 @@ VARIABLES: dict[str, Variable] = {
             "VIGIE_HARD_TO_FILL_MIN_OUTCOMES",
             "200",
             "Closed offers the hard-to-fill model must learn before its risk replaces the prior.",
+        ),
+        Variable(
+            "VIGIE_LONG_TERM_RISK_THRESHOLD",
+            "0.75",
+            "A job seeker whose risk of 12 months or more of search crosses this alerts the "
+            "adviser (again only after it fell below VIGIE_LONG_TERM_RISK_REARM).",
+        ),
+        Variable(
+            "VIGIE_LONG_TERM_RISK_REARM",
+            "0.6",
+            "Risk a job seeker must fall below before a new long-term-risk alert.",
+        ),
+        Variable(
+            "VIGIE_RECONVERSION_MIN_DAYS",
+            "180",
+            "Days registered before a new reconversion option alerts (sooner if the risk is high).",
         ),
         Variable(
             "VIGIE_BASELINE_HALF_LIFE_DAYS",
@@ -137,6 +163,8 @@ class Settings:
     salary_alert_ratio: float
     baseline_min_count: int
     snapshot_interval_s: float
+    email_snapshot_interval_s: float
+    model_refresh_s: float
     data_dir: Path
     web_port: int
     log_level: str
@@ -144,6 +172,9 @@ class Settings:
     hard_to_fill_min_outcomes: int
     baseline_half_life_days: float
     open_offer_max_days: float
+    long_term_risk_threshold: float
+    long_term_risk_rearm: float
+    reconversion_min_days: float
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -203,6 +234,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "salary_alert_ratio": _number(env, "VIGIE_SALARY_ALERT_RATIO", float),
         "baseline_min_count": _number(env, "VIGIE_BASELINE_MIN_COUNT", int),
         "snapshot_interval_s": _number(env, "VIGIE_SNAPSHOT_INTERVAL_S", float),
+        "email_snapshot_interval_s": _number(env, "VIGIE_EMAIL_SNAPSHOT_INTERVAL_S", float),
+        "model_refresh_s": _number(env, "VIGIE_MODEL_REFRESH_S", float),
         "data_dir": Path(data_dir) if data_dir else PROJECT_ROOT / "data",
         "web_port": _number(env, "VIGIE_WEB_PORT", int),
         "log_level": _get(env, "VIGIE_LOG_LEVEL").upper(),
@@ -210,6 +243,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "hard_to_fill_min_outcomes": _number(env, "VIGIE_HARD_TO_FILL_MIN_OUTCOMES", int),
         "baseline_half_life_days": _number(env, "VIGIE_BASELINE_HALF_LIFE_DAYS", float),
         "open_offer_max_days": _number(env, "VIGIE_OPEN_OFFER_MAX_DAYS", float),
+        "long_term_risk_threshold": _number(env, "VIGIE_LONG_TERM_RISK_THRESHOLD", float),
+        "long_term_risk_rearm": _number(env, "VIGIE_LONG_TERM_RISK_REARM", float),
+        "reconversion_min_days": _number(env, "VIGIE_RECONVERSION_MIN_DAYS", float),
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
@@ -219,6 +255,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigurationError("VIGIE_SALARY_ALERT_RATIO must be between 0 and 1")
     if not 0 < settings.hard_to_fill_threshold <= 1:
         raise ConfigurationError("VIGIE_HARD_TO_FILL_THRESHOLD must be in (0, 1]")
+    if not 0 <= settings.long_term_risk_rearm <= settings.long_term_risk_threshold <= 1:
+        raise ConfigurationError(
+            "VIGIE_LONG_TERM_RISK_REARM <= VIGIE_LONG_TERM_RISK_THRESHOLD must hold, both in [0, 1]"
+        )
+    if settings.model_refresh_s <= 0:
+        raise ConfigurationError("VIGIE_MODEL_REFRESH_S must be positive")
     if settings.hard_to_fill_min_outcomes < 0:
         raise ConfigurationError("VIGIE_HARD_TO_FILL_MIN_OUTCOMES must be at least 0")
     if settings.baseline_half_life_days <= 0 or settings.open_offer_max_days <= 0:

@@ -7,6 +7,7 @@ The record type inside a topic is told by the Avro fingerprint, not by the topic
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from streams.settings import Settings
@@ -68,6 +69,21 @@ TOPICS: tuple[TopicSpec, ...] = (
         description="Input events that could not be processed: original bytes + reason headers.",
     ),
     TopicSpec(
+        "jobseeker-profiles",
+        (),
+        "jobseeker_id",
+        compact=True,
+        description="Changelog of each job seeker's profile state (JSON), co-partitioned "
+        "with the job-seekers and emails topics: what a worker restores on taking one over.",
+    ),
+    TopicSpec(
+        "learning",
+        ("LearningExample",),
+        "model name",
+        retention_ms=7 * DAY_MS,  # far beyond a snapshot interval: a learner re-reads from there
+        description="What each model must learn, from scoring workers to the model's one learner.",
+    ),
+    TopicSpec(
         "model-snapshots",
         (),
         "model name",
@@ -86,6 +102,7 @@ TOPICS: tuple[TopicSpec, ...] = (
 )
 
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}
+LEARNING_TOPIC = "learning"
 INPUT_TOPICS: tuple[str, ...] = ("offers", "jobseekers", "emails", "feedback")
 # Input event type -> its topic. Alerts are Vigie's output: nobody publishes them from outside.
 RECORD_TOPIC: dict[str, TopicSpec] = {
@@ -108,3 +125,13 @@ def record_key(record_name: str, record: dict[str, object]) -> str:
 def partitions_of(spec: TopicSpec, settings: Settings) -> int:
     """Partitions a topic is created with."""
     return spec.partitions or settings.partitions
+
+
+def learning_partition(model: str, partitions: int) -> int:
+    """The partition of the learning topic that carries ``model``'s examples.
+
+    Chosen by Vigie rather than by a client's partitioner, so the worker that owns it knows
+    which learners are its own. Every example of a model lands on one partition, hence one
+    consumer of the worker group: one learner per model.
+    """
+    return zlib.crc32(model.encode()) % partitions

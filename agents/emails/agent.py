@@ -1,8 +1,8 @@
 """Faust agent of the emails topic: a thin loop around ``agents.emails.logic``.
 
 The same handler also owns advisers' verdicts on emails and drafts (``AdviserFeedback`` on
-the feedback topic, shared with ``agents.feedback`` which records every verdict): the triage
-model learns from both topics and is restored from, and snapshotted to, the model store.
+the feedback topic, shared with ``agents.feedback`` which records every verdict): both reach
+the triage model's one learner through the learning topic.
 """
 
 from __future__ import annotations
@@ -10,19 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from agents.emails.logic import EmailsHandler
-from agents.emails.model import MODEL_NAME, SNAPSHOT_MIN_INTERVAL_S, make_email_triage_model
+from agents.emails.model import MODEL_NAME, make_email_triage_model
 from streams.app import app, input_topics, runtime
 from streams.runtime import Runtime
 
 
 @runtime.register
 def emails_handler(rt: Runtime) -> EmailsHandler:
-    """Build the use case from the worker's triage model."""
-    managed = rt.model(MODEL_NAME, make_email_triage_model, learns_from=("emails", "feedback"))
+    """Build the use case from the worker's view and learner of the triage model."""
     # The triage model weighs megabytes (its feedback cache): snapshot it less often than the
-    # kB-sized ones; a restart re-learns the few minutes since the last snapshot.
-    managed.interval_s = max(managed.interval_s, SNAPSHOT_MIN_INTERVAL_S)
-    return EmailsHandler(managed)
+    # kB-sized ones (VIGIE_EMAIL_SNAPSHOT_INTERVAL_S); a new learner re-reads the few minutes
+    # since the last snapshot from the learning topic.
+    learner = rt.learner(
+        MODEL_NAME, make_email_triage_model, interval_s=rt.settings.email_snapshot_interval_s
+    )
+    return EmailsHandler(rt.view(MODEL_NAME, make_email_triage_model), learner)
 
 
 @app.agent(input_topics["emails"])

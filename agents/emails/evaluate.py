@@ -37,6 +37,7 @@ from agents.emails.logic import EmailsHandler, Triage, triage
 from agents.emails.model import MODEL_NAME, EmailTriageModel, make_email_triage_model
 from sinks.outputs import Outputs, SourceRef
 from streams.modelstore import ManagedModel, MemoryModelStore
+from streams.pipeline import InlineHandler
 from streams.simulator import SimEvent, simulate
 
 EMAILS_TOPIC, FEEDBACK_TOPIC = "eval.emails", "eval.feedback"
@@ -91,10 +92,10 @@ def adviser_verdicts(
     ]
 
 
-def train(model: EmailTriageModel, events: list[SimEvent], *, delay: int = 50) -> EmailsHandler:
+def train(model: EmailTriageModel, events: list[SimEvent], *, delay: int = 50) -> InlineHandler:
     """Run ``events`` and their delayed verdicts through the real handler; returns it."""
     managed = ManagedModel(MODEL_NAME, MemoryModelStore(), lambda: model, interval_s=1e9)
-    handler = EmailsHandler(managed)
+    handler = InlineHandler(EmailsHandler(managed, managed), {MODEL_NAME: managed})
     pending: deque[list[dict[str, Any]]] = deque()
     feedback_offset = 0
 

@@ -2,11 +2,11 @@
 
 :func:`triage` is pure: clean, mask, normalise, apply the urgency rules and the models, find
 the facts, write the draft. :class:`EmailsHandler` hands its result to the sinks (a state
-hash per email, an alert to the adviser when urgent, the metrics hash) and learns: it keeps
-each email's hashed features in the model's cache, and learns intents, urgency and draft
-acceptance when the adviser's verdict arrives (``AdviserFeedback`` on an ``email`` or a
-``draft``; other target kinds belong to other use cases). Learning is gated by the model's
-positions, so a restarted worker never learns an event twice.
+hash per email, an alert to the adviser when urgent) and sends the model's learner what it
+needs: each email's hashed features (``EmailTriaged``), kept in the model's cache, and the
+adviser's verdict when it arrives (``AdviserFeedback`` on an ``email`` or a ``draft``; other
+target kinds belong to other use cases), from which it learns intents, urgency and draft
+acceptance. The learner publishes the metrics hash; the runtime makes it learn each event once.
 
 Privacy: neither the subject, the body, attachment names nor anything written by the sender
 reaches Redis, alerts or logs; only the derived triage (intents, urgency and its reasons,
@@ -36,7 +36,7 @@ from agents.emails.model import (
 )
 from agents.emails.urgency import UrgencyHit, urgency_rules
 from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate, alert_id
-from streams.modelstore import ManagedModel
+from streams.modelstore import ManagedModel, ModelView
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +245,21 @@ def email_state(
     return StateUpdate("email", record["email_id"], fields)
 
 
+def triaged_record(record: dict[str, Any], t: Triage) -> dict[str, Any]:
+    """What the learner keeps of a triaged email (Avro ``EmailTriaged``): no words."""
+    return {
+        "email_id": record["email_id"],
+        "features": list(t.features),
+        "intents": list(t.intent_names),
+        "urgent": t.urgent,
+        "urgent_by_rule": bool(t.rules),
+        "urgent_by_model_only": t.model_urgent and not t.rules,
+        "candidate": t.candidate,
+        "answerable": t.answerable,
+        "confidence": t.confidence,
+    }
+
+
 def _urgency_label(text: str | None) -> bool | None:
     code = (text or "").strip().lower()
     if code in URGENT_CODES:
@@ -255,54 +270,87 @@ def _urgency_label(text: str | None) -> bool | None:
 
 
 class EmailsHandler:
-    """Handles EmailReceived, and AdviserFeedback on emails and drafts, for the pipeline."""
+    """Triages EmailReceived with a view of the triage model; its learner learns verdicts.
+
+    Scoring sends the learner what triage derived from each email (``EmailTriaged``: hashed
+    features and decisions, never words) and the advisers' verdicts on emails and drafts.
+    """
 
     records = frozenset({"EmailReceived", "AdviserFeedback"})
+    learners = {MODEL_NAME: frozenset({"EmailTriaged", "AdviserFeedback"})}
 
-    def __init__(self, managed: ManagedModel) -> None:
-        self.managed = managed
+    def __init__(self, view: ModelView | ManagedModel, learner: ManagedModel) -> None:
+        self.view = view
+        self.learner = learner
         self._metrics: StateUpdate | None = None
         self._metrics_out: Outputs | None = None
+        learner.describe = self.metadata
+
+    def metadata(self) -> dict[str, Any]:
+        """What each snapshot of the triage model says about itself (``vigie models``)."""
+        model: EmailTriageModel = self.learner.model
+        threshold = model.threshold
+        return {
+            "counters": dict(sorted(model.counters.items())),
+            "answerable_threshold": round(threshold.value, 4) if threshold else None,
+            "verdicts_recorded": len(model.verdicts),
+            "cache_size": len(model.cache),
+        }
 
     @property
     def model(self) -> EmailTriageModel:
-        """The current triage model (restored from the model store at start)."""
-        model: EmailTriageModel = self.managed.model
+        """The triage model scoring uses (the latest snapshot)."""
+        model: EmailTriageModel = self.view.model
         return model
 
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        """Triage an email, or learn from an adviser's verdict on one."""
+        """Triage an email, or pass an adviser's verdict on one to the learner."""
         if name == "EmailReceived":
             self._email(record, source, out)
         elif record["target_kind"] in FEEDBACK_KINDS:
-            self._feedback(record, source, out)
+            out.learn(MODEL_NAME, "AdviserFeedback", record, source)
 
     def _email(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        model, version = self.model, self.managed.version_label
+        model, version = self.model, self.view.version_label
         t = triage(record, model)
         alert = urgent_alert(record, source, t, version) if t.urgent else None
         if alert is not None:
             out.alerts.append(alert)
         out.states.append(email_state(record, t, alert, model, version))
-        if self.managed.should_learn(source.topic, source.partition, source.offset):
-            model.cache.put(
-                record["email_id"],
-                CachedEmail(t.features, t.intent_names, t.urgent, t.candidate, t.confidence),
-            )
-            c = model.counters
-            c["triaged"] += 1
-            c["urgent"] += t.urgent
-            c["urgent_rules"] += bool(t.rules)
-            c["urgent_model_only"] += t.model_urgent and not t.rules
-            c["candidates"] += t.candidate
-            c["answerable"] += t.answerable
-            self.managed.learned(source.topic, source.partition, source.offset)
-            self._publish_metrics(out)
+        out.learn(MODEL_NAME, "EmailTriaged", triaged_record(record, t), source)
 
-    def _feedback(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        if not self.managed.should_learn(source.topic, source.partition, source.offset):
-            return
-        model = self.model
+    def learn(
+        self, model: str, name: str, record: dict[str, Any], source: SourceRef, out: Outputs
+    ) -> None:
+        """Keep a triaged email's features, or learn from an adviser's verdict on one."""
+        if name == "EmailTriaged":
+            self._triaged(record)
+        else:
+            self._feedback(record)
+        self._publish_metrics(out)
+
+    def _triaged(self, record: dict[str, Any]) -> None:
+        model = self.learner.model
+        model.cache.put(
+            record["email_id"],
+            CachedEmail(
+                array("H", record["features"]),
+                tuple(record["intents"]),
+                record["urgent"],
+                record["candidate"],
+                record["confidence"],
+            ),
+        )
+        c = model.counters
+        c["triaged"] += 1
+        c["urgent"] += record["urgent"]
+        c["urgent_rules"] += record["urgent_by_rule"]
+        c["urgent_model_only"] += record["urgent_by_model_only"]
+        c["candidates"] += record["candidate"]
+        c["answerable"] += record["answerable"]
+
+    def _feedback(self, record: dict[str, Any]) -> None:
+        model: EmailTriageModel = self.learner.model
         c = model.counters
         c[f"feedback_{record['target_kind']}"] += 1
         cached = model.cache.get(record["target_id"])
@@ -314,8 +362,6 @@ class EmailsHandler:
             self._learn_triage(model, cached, record)
         if model.refresh_threshold(every=THRESHOLD_REFRESH_EVERY):
             c["threshold_selections"] += 1
-        self.managed.learned(source.topic, source.partition, source.offset)
-        self._publish_metrics(out)
 
     @staticmethod
     def _learn_draft(model: EmailTriageModel, cached: CachedEmail, verdict: str) -> None:
@@ -355,7 +401,7 @@ class EmailsHandler:
 
     def _publish_metrics(self, out: Outputs) -> None:
         # One metrics hash per batch: later updates in the same batch refresh the same fields.
-        model = self.model
+        model: EmailTriageModel = self.learner.model
         c, threshold = model.counters, model.threshold
         triaged = c["triaged"]
         fields = {k: str(v) for k, v in sorted(c.items())}
@@ -367,7 +413,7 @@ class EmailsHandler:
                 "threshold_precision": f"{threshold.precision:.4f}" if threshold else "",
                 "verdicts_recorded": str(len(model.verdicts)),
                 "cache_size": str(len(model.cache)),
-                "model_version": self.managed.version_label,
+                "model_version": self.learner.version_label,
             }
         )
         if self._metrics is not None and self._metrics_out is out:
@@ -377,7 +423,7 @@ class EmailsHandler:
             out.states.append(self._metrics)
 
     def after_batch(self) -> None:
-        """Choose the threshold on the batch's verdicts and snapshot the model when due."""
+        """Choose the answerable threshold on the verdicts learnt so far."""
         self._metrics = self._metrics_out = None
-        self.model.refresh_threshold()
-        self.managed.maybe_snapshot()
+        with self.learner.lock:
+            self.learner.model.refresh_threshold()

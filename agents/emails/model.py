@@ -51,7 +51,6 @@ from agents.emails.intents import (
 MODEL_NAME = "email-triage"
 CACHE_SIZE = 50_000  # emails whose features wait for feedback (about a month of one agency)
 CACHE_SNAPSHOT_BYTES = 6_000_000  # the cache's share of a snapshot (the topic takes 20 MB)
-SNAPSHOT_MIN_INTERVAL_S = 300.0  # MB-sized snapshots: not every 30 s into a kept-forever topic
 VERDICT_WINDOW = 5_000  # most recent draft verdicts the threshold is chosen on
 MIN_VERDICTS = 30  # before that many verdicts above a threshold, nothing is answerable
 TARGET_PRECISION = 0.95

@@ -18,6 +18,7 @@ class FeedbackHandler:
     """Handles AdviserFeedback."""
 
     records = frozenset({"AdviserFeedback"})
+    learners: dict[str, frozenset[str]] = {}  # the models that learn verdicts own them too
 
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
         """Keep the latest verdict on the feedback's target; dismiss alerts judged useless."""
@@ -36,5 +37,10 @@ class FeedbackHandler:
             )
         )
 
+    def learn(
+        self, model: str, name: str, record: dict[str, Any], source: SourceRef, out: Outputs
+    ) -> None:
+        """Never called: this use case teaches no model."""
+
     def after_batch(self) -> None:
-        """No model yet."""
+        """Nothing to do after a batch."""

@@ -1,1 +1,1 @@
-"""Job-seeker diagnostics. For now: the latest profile state per job seeker."""
+"""Job-seeker diagnostics: time to return to work, long-term risk, hints, data-quality flags."""

@@ -7,36 +7,42 @@ consumes that topic and the pipeline hands each record to every use case that ow
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from agents.offers.logic import OffersConfig, OffersHandler
 from agents.offers.model import (
     MODEL_NAME,
     SUPPLY_MODEL_NAME,
+    OfferIntelligence,
     make_jobseeker_supply,
     make_offer_intelligence,
 )
 from streams.app import app, input_topics, runtime
 from streams.runtime import Runtime
+from streams.settings import Settings
+
+
+def offer_intelligence_factory(s: Settings) -> Callable[[], OfferIntelligence]:
+    """How a fresh offer-intelligence model is made with these settings (views share it)."""
+    return functools.partial(
+        make_offer_intelligence, s.baseline_half_life_days, s.open_offer_max_days
+    )
 
 
 @runtime.register
 def offers_handler(rt: Runtime) -> OffersHandler:
-    """Build the use case from the worker's models and settings."""
+    """Build the use case from the worker's models (views and learners) and settings."""
     s = rt.settings
-    state = rt.model(
-        MODEL_NAME,
-        functools.partial(
-            make_offer_intelligence, s.baseline_half_life_days, s.open_offer_max_days
-        ),
-        learns_from=("offers",),
-    )
+    intelligence = offer_intelligence_factory(s)
+    state = rt.learner(MODEL_NAME, intelligence)
     state.model.open_offers.max_open_days = s.open_offer_max_days
-    supply = rt.model(SUPPLY_MODEL_NAME, make_jobseeker_supply, learns_from=("jobseekers",))
     return OffersHandler(
         state,
         rt.referential,
-        supply=supply,
+        supply=rt.learner(SUPPLY_MODEL_NAME, make_jobseeker_supply),
+        state_view=rt.view(MODEL_NAME, intelligence),
+        supply_view=rt.view(SUPPLY_MODEL_NAME, make_jobseeker_supply),
         config=OffersConfig(
             ratio_threshold=s.salary_alert_ratio,
             min_count=s.baseline_min_count,

@@ -46,6 +46,7 @@ from sinks.outputs import Outputs, SourceRef
 from streams.errors import MappingError, ValidationError
 from streams.modelstore import ManagedModel, MemoryModelStore
 from streams.offers_import import map_offer
+from streams.pipeline import InlineHandler
 from streams.referential import Referential, load_referential
 from streams.rules import check_record
 from streams.settings import PROJECT_ROOT, load_settings
@@ -166,7 +167,7 @@ def truth_label(truth: dict[str, Any], posted_at: datetime) -> bool | None:
     return True if open_days > HORIZON_DAYS else None
 
 
-def _handler(ref: Referential, config: OffersConfig, on_assessment: Any = None) -> OffersHandler:
+def _handler(ref: Referential, config: OffersConfig, on_assessment: Any = None) -> InlineHandler:
     store = MemoryModelStore()
     settings = load_settings()
     factory = functools.partial(
@@ -174,7 +175,8 @@ def _handler(ref: Referential, config: OffersConfig, on_assessment: Any = None) 
     )
     state = ManagedModel(MODEL_NAME, store, factory, interval_s=math.inf)
     supply = ManagedModel(SUPPLY_MODEL_NAME, store, make_jobseeker_supply, interval_s=math.inf)
-    return OffersHandler(state, ref, supply=supply, config=config, on_assessment=on_assessment)
+    handler = OffersHandler(state, ref, supply=supply, config=config, on_assessment=on_assessment)
+    return InlineHandler(handler, {MODEL_NAME: state, SUPPLY_MODEL_NAME: supply})
 
 
 def evaluate_simulated(

@@ -1,17 +1,21 @@
 """What happens to each offer and job-seeker event: assess, explain, alert, then learn.
 
-Plain functions and one handler class, called by the Faust agent, the benchmarks, the evaluation
+Plain functions and one handler class, called by the Faust agents, the benchmarks, the evaluation
 (``agents.offers.evaluate``) and the audit replay alike. Learning is prequential: an offer is
 assessed against baselines and a classifier that have not seen it yet, and its outcome is scored
 with the probability given at posting before the classifier learns it.
 
-Per OfferPosted: local norms (``baseline.local_norms``), the gap report, the salary check, the
-prior, the features, the risk; alerts « salaire sous le marché » and « offre à risque »; the
-offer's assessment hash; then the baselines learn the offer and the open-offer store keeps its
-features. Per OfferClosed: the assessment is closed, the baselines learn the time to fill, the
-outcome (unfilled after 30 days?) is kept. Outcomes are learnt 37 days after posting, for every
-offer alike (``_learn_due``). Job-seeker events move the active-seeker counts. Each batch also
-refreshes the recruitment potential of every market it touched and the classifier's metrics hash.
+Scoring (every worker, with model views), per OfferPosted: local norms
+(``baseline.local_norms``), the gap report, the salary check, the prior, the features, the risk;
+alerts « salaire sous le marché » and « offre à risque »; the offer's assessment hash. Every
+offer and job-seeker event then goes to its model's learner.
+
+Learning (one learner per model): per OfferPosted, the baselines learn the offer and the
+open-offer store keeps its features. Per OfferClosed: the assessment is closed, the baselines
+learn the time to fill, the outcome (unfilled after 30 days?) is kept. Outcomes are learnt 37
+days after posting, for every offer alike (``_learn_due``). Job-seeker events move the
+active-seeker counts. Learners also refresh the recruitment potential of every market they
+touched and the classifier's metrics hash.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from agents.offers.gaps import AreaWords, GapReport, euros, gap_report, place_na
 from agents.offers.model import (
     MODEL_NAME,
     RISK_METRICS_NAME,
+    SUPPLY_MODEL_NAME,
     JobSeekerSupply,
     OfferIntelligence,
     OpenOffer,
@@ -50,7 +55,7 @@ from agents.offers.model import (
 from agents.offers.prior import MarketContext, Prior, market_context, tension_prior
 from agents.offers.risk import DAY_S, LABEL_AFTER_DAYS, RiskEstimate, hard_to_fill_label
 from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate
-from streams.modelstore import ManagedModel
+from streams.modelstore import ManagedModel, ModelView
 from streams.referential import Referential
 
 __all__ = ["OffersConfig", "OffersHandler", "assess_salary", "euros"]
@@ -112,11 +117,20 @@ def _seconds(when: datetime) -> float:
 
 
 class OffersHandler:
-    """Handles offers (assessment, alerts, learning) and job-seeker supply for the pipeline."""
+    """Scores offers with views of the offer models; their learners learn offers and seekers.
+
+    ``state`` and ``supply`` are the learners of ``offer-intelligence`` and
+    ``offer-jobseeker-supply``; ``state_view`` and ``supply_view`` the copies scoring reads
+    (default: the learners themselves, as in tests and offline evaluations, with no lag).
+    """
 
     records = frozenset(
         {"OfferPosted", "OfferClosed", "JobSeekerProfileUpdated", "JobSeekerExited"}
     )
+    learners = {
+        MODEL_NAME: frozenset({"OfferPosted", "OfferClosed"}),
+        SUPPLY_MODEL_NAME: frozenset({"JobSeekerProfileUpdated", "JobSeekerExited"}),
+    }
 
     def __init__(
         self,
@@ -126,54 +140,67 @@ class OffersHandler:
         supply: ManagedModel | None = None,
         config: OffersConfig | None = None,
         on_assessment: Callable[[dict[str, Any], Assessment], None] | None = None,
+        state_view: ModelView | None = None,
+        supply_view: ModelView | None = None,
     ) -> None:
         self.state = state
         self.supply = supply
+        self.view: ModelView | ManagedModel = state_view or state
+        self.supply_view: ModelView | ManagedModel | None = supply_view or supply
         self.ref = referential
         self.config = config or OffersConfig()
         self.on_assessment = on_assessment
-        # Batches and snapshots run on the event loop, but re-learning after a rebalance
-        # (Runtime.restore) runs this handler on an executor thread while the other agents
-        # may process: one re-entrant lock keeps a snapshot from pickling a dict as it changes.
+        # Batches run on the event loop, but a learner catching up after a rebalance
+        # (Runtime.restore) runs on an executor thread meanwhile: one lock keeps the per-batch
+        # hashes and caches below consistent.
         self._lock = threading.RLock()
         self._batch: Outputs | None = None
         self._batch_states: dict[tuple[str, str], dict[str, str]] = {}
         self._contexts: dict[tuple[str, str | None, str], tuple[MarketContext, Prior]] = {}
         self._area_words: dict[tuple[str | None, str], AreaWords] = {}
         self._potential_ids: dict[str, str] = {}
-        _always_describe(state, self.metadata, self._lock)
+        state.describe = self.metadata
         if supply is not None:
-            _always_describe(supply, lambda: {"active_jobseekers": len(supply.model)}, self._lock)
+            supply.describe = lambda: {"active_jobseekers": len(supply.model)}
 
     @property
     def intelligence(self) -> OfferIntelligence:
-        """The learnt offer state (baselines, open offers, classifier)."""
+        """The learnt offer state (baselines, open offers, classifier): the learner's."""
         model: OfferIntelligence = self.state.model
         return model
 
     # Pipeline protocol ------------------------------------------------------------------------
 
+    def _start(self, out: Outputs) -> None:
+        if out is not self._batch:  # a new batch: hashes written once per batch start over
+            self._batch, self._batch_states = out, {}
+
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        """Process one record of a type in :attr:`records`."""
+        """Score a posted offer; send every offer and job-seeker event to its model's learner."""
         with self._lock:
-            if out is not self._batch:  # a new batch: hashes written once per batch start over
-                self._batch, self._batch_states = out, {}
+            self._start(out)
             if name == "OfferPosted":
                 self._posted(record, source, out)
+            if name in self.learners[MODEL_NAME]:
+                out.learn(MODEL_NAME, name, record, source)
+            elif self.supply is not None:
+                out.learn(SUPPLY_MODEL_NAME, name, record, source)
+
+    def learn(
+        self, model: str, name: str, record: dict[str, Any], source: SourceRef, out: Outputs
+    ) -> None:
+        """Learn one event on the learner of ``model``."""
+        with self._lock:
+            self._start(out)
+            if name == "OfferPosted":
+                self._learn_posted(record, out)
             elif name == "OfferClosed":
-                self._closed(record, source, out)
-            elif name == "JobSeekerProfileUpdated":
-                self._seeker(record, source, out, exited=False)
+                self._closed(record, out)
             else:
-                self._seeker(record, source, out, exited=True)
+                self._seeker(name, record, out)
 
     def after_batch(self) -> None:
-        """Snapshot the models when their interval has passed."""
-        with self._lock:
-            # Both carry their metadata, see _always_describe.
-            self.state.maybe_snapshot()
-            if self.supply is not None:
-                self.supply.maybe_snapshot()
+        """Nothing to do: the runtime snapshots the learners."""
 
     def metadata(self) -> dict[str, Any]:
         """What the offer-intelligence snapshot says about itself (``vigie models``)."""
@@ -213,9 +240,9 @@ class OffersHandler:
             )
         return words
 
-    def assess(self, record: dict[str, Any]) -> Assessment:
-        """Assess a posted offer against what the models know now (no learning)."""
-        s, cfg = self.intelligence, self.config
+    def assess(self, record: dict[str, Any], state: OfferIntelligence | None = None) -> Assessment:
+        """Assess a posted offer against ``state`` (default: the view scoring uses)."""
+        s, cfg = state or self.view.model, self.config
         dep, bassin, rome = record["departement"], record.get("bassin"), record["rome_code"]
         keys = tuple(
             sys.intern(key)
@@ -238,11 +265,11 @@ class OffersHandler:
         return Assessment(facts, keys, norms, report, salary, context, prior, features, estimate)
 
     def _posted(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        s, cfg = self.intelligence, self.config
+        cfg = self.config
         assessment = self.assess(record)
         if self.on_assessment is not None:
             self.on_assessment(record, assessment)
-        version = (MODEL_NAME, self.state.version_label)
+        version = (MODEL_NAME, self.view.version_label)
         words = self._words(record)
         salary_alert = risk_alert = None
         if assessment.salary is not None and assessment.salary.below_market:
@@ -252,30 +279,38 @@ class OffersHandler:
             risk_alert = self._risk_alert(record, source, assessment, words, version)
             out.alerts.append(risk_alert)
         out.states.append(_offer_state(record, assessment, salary_alert, risk_alert, version[1]))
-        if self.state.should_learn(source.topic, source.partition, source.offset):
-            t = _seconds(record["posted_at"])
-            self._learn_due(t)
-            previous = s.open_offers.get(record["offer_id"])
-            if previous is None:  # an update of an open offer is not a new offer of the market
-                s.baseline.learn_offer(assessment.keys, assessment.facts, t)
-            est = assessment.estimate
-            s.open_offers.add(
-                record["offer_id"],
-                OpenOffer(
-                    previous.posted_at if previous else t,
-                    assessment.keys,
-                    pack_features(assessment.features),
-                    est.p_model,
-                    est.p_prior,
-                    est.risk,
-                    assessment.facts.positions,
-                ),
-            )
-            touched = set(assessment.keys)
-            for _, gone in s.open_offers.expire(t):
-                touched.update(gone.keys)
-            self.state.learned(source.topic, source.partition, source.offset)
-            self._potential(out, touched, record["posted_at"])
+
+    def _learn_posted(self, record: dict[str, Any], out: Outputs) -> None:
+        """The baselines learn the offer; the open-offer store keeps its features.
+
+        The learner assesses the offer again against its own state, which is the view's plus
+        what it learnt since the last snapshot: the risk it keeps for the prequential metrics
+        is the one a lag-free scorer would have served.
+        """
+        s = self.intelligence
+        assessment = self.assess(record, s)
+        t = _seconds(record["posted_at"])
+        self._learn_due(t)
+        previous = s.open_offers.get(record["offer_id"])
+        if previous is None:  # an update of an open offer is not a new offer of the market
+            s.baseline.learn_offer(assessment.keys, assessment.facts, t)
+        est = assessment.estimate
+        s.open_offers.add(
+            record["offer_id"],
+            OpenOffer(
+                previous.posted_at if previous else t,
+                assessment.keys,
+                pack_features(assessment.features),
+                est.p_model,
+                est.p_prior,
+                est.risk,
+                assessment.facts.positions,
+            ),
+        )
+        touched = set(assessment.keys)
+        for _, gone in s.open_offers.expire(t):
+            touched.update(gone.keys)
+        self._potential(out, touched, record["posted_at"], s, self._supply_seen())
         self._metrics(out, record["posted_at"])
 
     def _risk_alert(
@@ -286,7 +321,7 @@ class OffersHandler:
         words: AreaWords,
         version: tuple[str, str],
     ) -> Alert:
-        s, cfg = self.intelligence, self.config
+        s, cfg = self.view.model, self.config
         contributions = s.risk.contributions(a.features) if a.estimate.source == "model" else {}
         related: list[str] = []
         if record.get("bassin"):
@@ -317,7 +352,7 @@ class OffersHandler:
             features=a.features,
         )
 
-    def _closed(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+    def _closed(self, record: dict[str, Any], out: Outputs) -> None:
         s = self.intelligence
         fields = {
             "offer_id": record["offer_id"],
@@ -325,20 +360,18 @@ class OffersHandler:
             "outcome": record["outcome"],
             "closed_at": record["closed_at"].isoformat(),
         }
-        if self.state.should_learn(source.topic, source.partition, source.offset):
-            t = _seconds(record["closed_at"])
-            s.closure_clock = max(s.closure_clock, t)
-            offer = s.open_offers.pop(record["offer_id"])  # before: its own outcome is known
-            self._learn_due(t)
-            if offer is None:
-                s.closed_unknown += 1
-            else:
-                hard = self._learn_closure(offer, record, t)
-                fields["days_open"] = f"{(t - offer.posted_at) / DAY_S:.2f}"
-                fields["hard_to_fill_observed"] = "" if hard is None else str(int(hard))
-                fields["risk_at_posting"] = f"{offer.risk:.4f}"
-                self._potential(out, set(offer.keys), record["closed_at"])
-            self.state.learned(source.topic, source.partition, source.offset)
+        t = _seconds(record["closed_at"])
+        s.closure_clock = max(s.closure_clock, t)
+        offer = s.open_offers.pop(record["offer_id"])  # before: its own outcome is known
+        self._learn_due(t)
+        if offer is None:
+            s.closed_unknown += 1
+        else:
+            hard = self._learn_closure(offer, record, t)
+            fields["days_open"] = f"{(t - offer.posted_at) / DAY_S:.2f}"
+            fields["hard_to_fill_observed"] = "" if hard is None else str(int(hard))
+            fields["risk_at_posting"] = f"{offer.risk:.4f}"
+            self._potential(out, set(offer.keys), record["closed_at"], s, self._supply_seen())
         out.states.append(StateUpdate("offer", record["offer_id"], fields))
         self._metrics(out, record["closed_at"])
 
@@ -393,16 +426,12 @@ class OffersHandler:
 
     # Job seekers and shared outputs -------------------------------------------------------------
 
-    def _seeker(
-        self, record: dict[str, Any], source: SourceRef, out: Outputs, *, exited: bool
-    ) -> None:
+    def _seeker(self, name: str, record: dict[str, Any], out: Outputs) -> None:
         if self.supply is None:
             return
         supply: JobSeekerSupply = self.supply.model
-        if not self.supply.should_learn(source.topic, source.partition, source.offset):
-            return
         jid = record["jobseeker_id"]
-        if exited:
+        if name == "JobSeekerExited":
             touched = supply.exit(jid)
             when = record["exited_at"]
         else:
@@ -415,8 +444,11 @@ class OffersHandler:
             )
             touched = supply.update(jid, [sys.intern(key) for _, key in keys])
             when = record["updated_at"]
-        self.supply.learned(source.topic, source.partition, source.offset)
-        self._potential(out, set(touched), when)
+        # The open offers are the offer model's: its view here, unless this worker learns both.
+        self._potential(out, set(touched), when, self.view.model, supply)
+
+    def _supply_seen(self) -> JobSeekerSupply | None:
+        return self.supply_view.model if self.supply_view is not None else None
 
     def _batch_state(self, out: Outputs, kind: str, entity_id: str) -> dict[str, str]:
         """The fields of one hash written once per batch (updated in place until delivery)."""
@@ -426,10 +458,20 @@ class OffersHandler:
             out.states.append(StateUpdate(kind, entity_id, fields))
         return fields
 
-    def _potential(self, out: Outputs, keys: set[str], when: datetime) -> None:
-        """Refresh the recruitment potential (open offers vs active seekers) of ``keys``."""
-        offers = self.intelligence.open_offers
-        supply: JobSeekerSupply | None = self.supply.model if self.supply is not None else None
+    def _potential(
+        self,
+        out: Outputs,
+        keys: set[str],
+        when: datetime,
+        state: OfferIntelligence,
+        supply: JobSeekerSupply | None,
+    ) -> None:
+        """Refresh the recruitment potential (open offers vs active seekers) of ``keys``.
+
+        Each learner counts its own side exactly and reads the other model's side from
+        what it holds of it (the other learner's latest snapshot, on another worker).
+        """
+        offers = state.open_offers
         updated_at = when.isoformat()
         for key in keys:
             entity = self._potential_ids.get(key)
@@ -471,24 +513,6 @@ class OffersHandler:
             labelled_open=str(s.labelled_open),
             updated_at=when.isoformat(),
         )
-
-
-def _always_describe(
-    model: ManagedModel, describe: Callable[[], dict[str, Any]], lock: threading.RLock
-) -> None:
-    """Give every snapshot of ``model`` the metadata ``describe`` returns, under ``lock``.
-
-    The runtime forces a last snapshot on shutdown, from its own thread and without metadata;
-    this wrapper makes that one consistent and described too. To drop once ManagedModel takes
-    a metadata provider and a lock.
-    """
-    snapshot = model.maybe_snapshot
-
-    def with_metadata(*, force: bool = False, metadata: dict[str, Any] | None = None) -> bool:
-        with lock:
-            return snapshot(force=force, metadata={**describe(), **(metadata or {})})
-
-    model.maybe_snapshot = with_metadata  # type: ignore[method-assign]
 
 
 def _offer_state(

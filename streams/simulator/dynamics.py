@@ -7,7 +7,8 @@ the top of its section, so a reader sees in one screen
 * what makes an offer hard to fill (``hard_to_fill_score``), how long it stays open and
   how it ends (``sample_offer_fate``), how employers set pay (``PAY_POLICY_*``) and what they
   ask of candidates (``REQUIREMENT_PROFILE_*``);
-* what lengthens a job search (``search_log_median``) and how it ends (``sample_exit_reason``);
+* what lengthens a job search (``search_log_median``), how it ends (``sample_exit_reason``) and
+  what agency systems get wrong in a profile (``sample_defect``);
 * what an email is about and what makes it urgent (``email_intent_weights``,
   ``email_urgent_probability``, ``sample_urgency``).
 
@@ -263,6 +264,28 @@ def sample_exit_reason(rng: random.Random, *, training_in_progress: bool) -> str
 def sample_exit_contract(rng: random.Random) -> str:
     """Contract type of the job a seeker returns to."""
     return weighted(rng, EXIT_CONTRACT_WEIGHTS)
+
+
+# --------------------------------------------------------------------------------------------
+# Data-quality defects of job-seeker profiles (``SimConfig.jobseeker_defects``): what agency
+# systems get wrong in ways the domain rules accept, so only the diagnostics can catch them.
+# Each spoils one event (the next one is clean again), except the stray update: a profile
+# event for a seeker who left for a job DEFECT_STRAY_UPDATE_DAYS earlier.
+# --------------------------------------------------------------------------------------------
+DEFECT_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("experience_implausible", 0.25),  # months typed where years were meant, placeholders
+    ("mobility_absurd", 0.25),  # 500-1000 km: "999" style placeholders
+    ("training_category", 0.25),  # in training, yet filed as immediately available (A/B/C)
+    ("rome_label_v3", 0.25),  # still labelled with the ROME v3 name of its fiche
+)
+DEFECT_EXPERIENCE_MONTHS = (600, 720, 999, 1200)
+DEFECT_MOBILITY_KM = (500, 999, 1000)
+DEFECT_STRAY_UPDATE_DAYS = (5.0, 60.0)
+
+
+def sample_defect(rng: random.Random) -> str:
+    """Which defect an affected profile event carries."""
+    return weighted(rng, DEFECT_WEIGHTS)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ INVALID_REASONS = ("unknown_rome", "negative_salary", "future_date")
 
 # Observable behaviour of the population (the hidden effects are in dynamics).
 CATEGORY_WEIGHTS = (("A", 0.68), ("B", 0.14), ("C", 0.18))
+TRAINING_CATEGORY = "D"
 MOBILITY_KM = (5, 10, 15, 20, 30, 50, 100)
 CONSTRAINT_P = (("childcare", 0.12), ("transport", 0.15), ("housing", 0.05))
 TRAINING_AT_REGISTRATION_P = 0.06
@@ -84,6 +85,10 @@ class SimConfig:
     are scheduled by the dynamics and come on top. ``jobseekers`` is the active population the
     register tends to (new registrations slow down as it fills up); ``invalid_share`` of all
     events break a domain rule on purpose (``truth["invalid"]`` says which) for dead-letter tests.
+    ``jobseeker_defects`` is the share of profile events carrying a data-quality defect that the
+    domain rules accept (``truth["defect"]`` says which, see ``dynamics.sample_defect``), and
+    the chance that a return to work is followed by a stray profile update; off by default, so
+    a run without it is the same as before it existed.
     """
 
     offers_posted: float = 0.35
@@ -94,6 +99,7 @@ class SimConfig:
     jobseekers: int = 5_000
     advisers: int = 1_500
     invalid_share: float = 0.0
+    jobseeker_defects: float = 0.0
 
     def __post_init__(self) -> None:
         weights = (self.offers_posted, self.profile_updates, self.emails)
@@ -105,6 +111,8 @@ class SimConfig:
             raise ValueError("spontaneous_per_day, jobseekers and advisers must be positive")
         if not 0.0 <= self.invalid_share < 1.0:
             raise ValueError("invalid_share must be in [0, 1)")
+        if not 0.0 <= self.jobseeker_defects < 1.0:
+            raise ValueError("jobseeker_defects must be in [0, 1)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +149,11 @@ class _Seeker:
     exit_t: float = 0.0
     version: int = 0
     slot: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class _StrayUpdate:
+    seeker: _Seeker  # back at work, yet an agency system still sends their profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +223,8 @@ class _Simulation:
         self.invalid = 0
         self.requirement_profiles: dict[str, str] = {}
         self.employer_rngs: dict[str, random.Random] = {}
+        # Defects draw from their own generator: turning them on moves no other draw.
+        self.defect_rng = random.Random(f"{seed}:defects")
         total = config.offers_posted + config.profile_updates + config.emails
         self.p_offer = config.offers_posted / total
         self.p_profile = self.p_offer + config.profile_updates / total
@@ -253,6 +268,9 @@ class _Simulation:
         if isinstance(item, _Closure):
             self._tick(t)
             return self._closure(item)
+        if isinstance(item, _StrayUpdate):
+            self._tick(t)
+            return self._stray_update(item.seeker)
         assert isinstance(item, _Exit)
         if item.version != item.seeker.version:
             return None
@@ -530,6 +548,34 @@ class _Simulation:
         truth["expected_search_days"] = dynamics.expected_search_days(seeker.mu)
         truth["exit_at"] = self._at(seeker.exit_t)
         record = self._profile_record(seeker)
+        if (
+            self.config.jobseeker_defects
+            and self.defect_rng.random() < self.config.jobseeker_defects
+        ):
+            truth["defect"] = self._inject_defect(record)
+        return SimEvent("JobSeekerProfileUpdated", seeker.jobseeker_id, record, self.now, truth)
+
+    def _inject_defect(self, record: dict[str, Any]) -> str:
+        """Spoil one field of ``record`` the way agency systems do; returns the defect's name."""
+        rng = self.defect_rng
+        kind = dynamics.sample_defect(rng)
+        v3_label = self.world.ref.rome_v3_label(record["rome_code"])
+        if kind == "rome_label_v3" and v3_label is None:
+            kind = "experience_implausible"
+        if kind == "experience_implausible":
+            record["experience_months"] = rng.choice(dynamics.DEFECT_EXPERIENCE_MONTHS)
+        elif kind == "mobility_absurd":
+            record["mobility_radius_km"] = rng.choice(dynamics.DEFECT_MOBILITY_KM)
+        elif kind == "training_category":
+            record["training_in_progress"] = True
+            record["category"] = rng.choice(("A", "B", "C"))
+        else:
+            record["rome_label"] = v3_label
+        return kind
+
+    def _stray_update(self, seeker: _Seeker) -> SimEvent:
+        record = self._profile_record(seeker)
+        truth = {"change": "stray", "new": False, "defect": "update_after_exit"}
         return SimEvent("JobSeekerProfileUpdated", seeker.jobseeker_id, record, self.now, truth)
 
     def _registration_p(self) -> float:
@@ -542,7 +588,9 @@ class _Simulation:
             "jobseeker_id": s.jobseeker_id,
             "updated_at": self.now,
             "registered_at": s.registered_at.date(),
-            "category": s.category,
+            # France Travail files a seeker in training under category D (not immediately
+            # available); the category they had comes back when the training ends.
+            "category": TRAINING_CATEGORY if s.training else s.category,
             "rome_code": s.rome,
             "rome_label": s.rome_label,
             "departement": s.place.departement,
@@ -573,6 +621,10 @@ class _Simulation:
             if rng.random() < dynamics.EXIT_RELATED_JOB_P:
                 job_rome = self.world.related_rome(rng, seeker.bassin.code, seeker.rome)
             contract = dynamics.sample_exit_contract(rng)
+            defects = self.config.jobseeker_defects
+            if defects and self.defect_rng.random() < defects:
+                delay = self.defect_rng.uniform(*dynamics.DEFECT_STRAY_UPDATE_DAYS)
+                self._schedule(self.t + delay * DAY_S, _StrayUpdate(seeker))
         record = {
             "event_id": _event_id(rng),
             "jobseeker_id": seeker.jobseeker_id,

@@ -22,7 +22,9 @@ import redis
 from confluent_kafka import Consumer, TopicPartition
 
 from schemas.codec import Codec, SchemaRegistry
+from sinks.redis_sink import RedisSink
 from streams.admin import create_topics, delete_namespace
+from streams.modelstore import KafkaModelStore
 from streams.publisher import Publisher
 from streams.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -52,6 +54,37 @@ def wait_for_offers(
         )
 
 
+def wait_for_model(
+    client: redis.Redis,
+    settings: Settings,
+    name: str,
+    covers: Callable[[dict[str, Any]], bool],
+    timeout_s: float = 60.0,
+) -> int:
+    """Wait until every live worker scores with a snapshot of ``name`` that ``covers`` accepts.
+
+    ``covers`` reads the snapshot's metadata (e.g. how many open offers it holds). Scoring
+    workers pick a learner's snapshot up within ``VIGIE_MODEL_REFRESH_S``; they say which
+    version they serve in Redis (``<p>:serving:<model>:<worker>``). Returns the version.
+    """
+    store = KafkaModelStore(settings)
+
+    def published() -> int | None:
+        store.refresh()
+        snapshot = store.latest(name)
+        return snapshot.version if snapshot and covers(snapshot.metadata) else None
+
+    version = wait_for(published, timeout_s=timeout_s, what=f"a snapshot of {name}")
+    sink = RedisSink(settings, client=client)
+
+    def served() -> bool:
+        versions = sink.serving_versions(name)
+        return bool(versions) and min(versions.values()) >= version
+
+    wait_for(served, timeout_s=timeout_s, what=f"every worker serving {name} v{version}")
+    return version
+
+
 @pytest.fixture
 def settings(kafka_bootstrap: str, redis_url: str) -> Iterator[Settings]:
     """Settings of a fresh, isolated namespace, with its topics created (deleted after)."""
@@ -64,6 +97,8 @@ def settings(kafka_bootstrap: str, redis_url: str) -> Iterator[Settings]:
         partitions=2,
         batch_within_s=0.05,
         snapshot_interval_s=1.0,
+        email_snapshot_interval_s=1.0,
+        model_refresh_s=0.5,
         web_port=0,
     )
     create_topics(s)

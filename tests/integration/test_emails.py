@@ -16,12 +16,13 @@ import orjson
 import redis
 from confluent_kafka import Producer
 
+from agents.emails.model import MODEL_NAME
 from schemas.codec import Codec
 from sinks.kafka_sink import DLQ_HEADER_PREFIX
 from streams.publisher import Publisher
 from streams.settings import Settings
 from streams.simulator import simulate
-from tests.integration.conftest import read_topic, wait_for
+from tests.integration.conftest import read_topic, wait_for, wait_for_model
 
 ADVISER = "ADV-7501-03"
 CANARY = "Le hérisson violet danse sur la passerelle numéro sept"
@@ -130,6 +131,13 @@ def test_a_corrected_intent_changes_the_prediction_for_a_later_similar_email(
     wait_for(
         lambda: redis_client.hget(metrics, "corrections_intent") == "1",
         what="the correction learnt",
+    )
+    # The learner learnt it; the scoring worker uses it once it holds a snapshot that has it.
+    wait_for_model(
+        redis_client,
+        settings,
+        MODEL_NAME,
+        lambda m: m.get("counters", {}).get("corrections_intent", 0) >= 1,
     )
     later = "Où en est ma demande pour le dispositif Cap Vélo du quartier ?"
     publisher.publish("EmailReceived", email("cap-2", later))

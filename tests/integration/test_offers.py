@@ -24,7 +24,13 @@ from schemas.codec import Codec
 from streams.modelstore import KafkaModelStore
 from streams.publisher import Publisher
 from streams.settings import PROJECT_ROOT, Settings
-from tests.integration.conftest import WorkerProcess, read_topic, settings_env, wait_for
+from tests.integration.conftest import (
+    WorkerProcess,
+    read_topic,
+    settings_env,
+    wait_for,
+    wait_for_model,
+)
 from tests.integration.test_worker import offer as base_offer
 
 METAL = {
@@ -92,6 +98,29 @@ def wait_processed(client: redis.Redis, settings: Settings, ids: list[str], **fi
         wait_for(done, timeout_s=60, what=f"offer {offer_id} processed ({field or 'posted'})")
 
 
+def wait_learnt(client: redis.Redis, settings: Settings, open_offers: int) -> None:
+    """Wait until the offer model's learner holds ``open_offers`` open offers."""
+    key = settings.key("model", "offer-hard-to-fill")
+    wait_for(
+        lambda: client.hget(key, "open_offers") == str(open_offers),
+        what=f"the learner holding {open_offers} open offers",
+    )
+
+
+def wait_served(client: redis.Redis, settings: Settings, offer_events: int) -> None:
+    """Wait until the workers score with a snapshot that learnt ``offer_events`` offer events.
+
+    A snapshot's positions say, per input partition, up to which offset it learnt.
+    """
+    topic = settings.topic("offers")
+
+    def covers(meta: dict[str, Any]) -> bool:
+        positions = meta.get("positions", {})
+        return sum(v for k, v in positions.items() if k.rsplit(":", 1)[0] == topic) == offer_events
+
+    wait_for_model(client, settings, "offer-intelligence", covers)
+
+
 def test_a_low_offer_in_a_high_tension_area_gets_an_explained_risk_alert(
     settings: Settings,
     publisher: Publisher,
@@ -106,6 +135,13 @@ def test_a_low_offer_in_a_high_tension_area_gets_an_explained_risk_alert(
         publisher.publish("OfferPosted", metal_offer(f"metal-{i}", pay))
     publisher.flush()
     wait_processed(redis_client, settings, [f"metal-{i}" for i in range(len(MARKET))])
+    wait_served(redis_client, settings, len(MARKET))
+    wait_for_model(
+        redis_client,
+        settings,
+        "offer-jobseeker-supply",
+        lambda m: m.get("active_jobseekers") == 2,
+    )
 
     publisher.publish("OfferPosted", metal_offer("metal-low", 1850.0))
     publisher.flush()
@@ -202,6 +238,7 @@ def test_restarts_keep_the_baselines_the_open_offers_features_and_the_model(
         publisher.publish("OfferPosted", base_offer(offer_id, 1950.0 + 20 * i, posted_at=posted))
     publisher.flush()
     wait_processed(redis_client, settings, first_batch)
+    wait_learnt(redis_client, settings, len(first_batch))
     first.stop()  # graceful: a final snapshot holds the open offers and their features
     saved = KafkaModelStore(settings).latest("offer-intelligence")
     assert saved is not None and saved.metadata["open_offers"] == len(first_batch)
@@ -211,6 +248,7 @@ def test_restarts_keep_the_baselines_the_open_offers_features_and_the_model(
         publisher.publish("OfferPosted", base_offer(offer_id, 1950.0 + 20 * i, posted_at=posted))
     publisher.flush()
     wait_processed(redis_client, settings, second_batch)
+    wait_learnt(redis_client, settings, len(first_batch) + len(second_batch))
     second.kill()  # no final snapshot: what it learnt since the last one is learnt again
 
     third = fresh_group_worker()
@@ -223,6 +261,7 @@ def test_restarts_keep_the_baselines_the_open_offers_features_and_the_model(
         state = redis_client.hgetall(settings.key("offer", offer_id))
         assert state["hard_to_fill_observed"] == "0" and state["risk_at_posting"], offer_id
 
+    wait_served(redis_client, settings, len(first_batch) + len(second_batch) + len(closed))
     # Posted today, 45 days after the others, and judged against the market learnt before the
     # restarts. An offer of two days ago closes today: closures are known up to today, so the
     # six older offers still open are learnt as unfilled after 30 days.

@@ -7,7 +7,8 @@ import redis
 from schemas.codec import Codec
 from streams.publisher import Publisher
 from streams.settings import Settings
-from tests.integration.conftest import read_topic, wait_for, wait_for_offers
+from tests.integration.conftest import read_topic, wait_for, wait_for_model, wait_for_offers
+from tests.integration.test_offers import wait_learnt
 from tests.integration.test_worker import MARKET, offer, publish_market
 
 LOW_OFFERS = 120  # enough for the kill to land mid-stream
@@ -39,6 +40,9 @@ def test_sigkill_mid_stream_then_restart_gives_each_alert_exactly_once(
 
     second = worker_factory()
     wait_for_offers(redis_client, settings, everything, timeout_s=120)
+    # The model learnt every offer exactly once, though the killed worker's last batches were
+    # scored (and sent to the learner) twice.
+    wait_learnt(redis_client, settings, len(everything))
     second.stop()
 
     entries = redis_client.xrange(stream)
@@ -75,6 +79,7 @@ def test_two_workers_share_the_partitions_and_one_killed_loses_and_duplicates_no
         publisher.publish("OfferPosted", offer(f"mkt-{i}", 1900.0 + 10 * (i % 10)))
     publisher.flush()
     wait_for_offers(redis_client, settings, [f"mkt-{i}" for i in range(24)])
+    wait_for_model(redis_client, settings, "offer-intelligence", lambda m: m["open_offers"] >= 24)
     lows = [f"low-{i}" for i in range(80)]
     everything = list(lows)
     for i, offer_id in enumerate(lows):
@@ -88,6 +93,7 @@ def test_two_workers_share_the_partitions_and_one_killed_loses_and_duplicates_no
     first.kill()
     replacement = worker_factory()
     wait_for_offers(redis_client, settings, everything, timeout_s=120)
+    wait_learnt(redis_client, settings, 24 + len(everything))
     second.stop()
     replacement.stop()
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import redis
 from confluent_kafka import Producer
 
+from agents.offers.model import MODEL_NAME
 from schemas.codec import Codec
 from sinks.kafka_sink import DLQ_HEADER_PREFIX
 from streams.publisher import Publisher
 from streams.settings import Settings
-from tests.integration.conftest import read_topic, wait_for, wait_for_offers
+from tests.integration.conftest import read_topic, wait_for, wait_for_model, wait_for_offers
 
 
 def offer(
@@ -61,13 +62,16 @@ MARKET = (1850.0, 1900.0, 1950.0, 2000.0, 2050.0, 2100.0)
 def publish_market(publisher: Publisher, redis_client: redis.Redis, settings: Settings) -> None:
     """Publish the local market and wait until the worker has learnt it.
 
-    Offers spread over partitions that the worker reads concurrently: without this wait a
-    low offer could be judged before the market it is compared with.
+    Offers are scored with the latest snapshot of the offer model: a low offer published
+    before every worker holds a snapshot that learnt the market would be judged without it.
     """
     for i, pay in enumerate(MARKET):
         publisher.publish("OfferPosted", offer(f"mkt-{i}", pay))
     publisher.flush()
     wait_for_offers(redis_client, settings, [f"mkt-{i}" for i in range(len(MARKET))])
+    wait_for_model(
+        redis_client, settings, MODEL_NAME, lambda m: m.get("open_offers", 0) >= len(MARKET)
+    )
 
 
 def test_low_salary_offer_raises_an_alert_in_redis_and_on_kafka(

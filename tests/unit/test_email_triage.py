@@ -27,6 +27,7 @@ from agents.emails.seed import seed_corpus
 from schemas.codec import Codec, SchemaRegistry
 from sinks.outputs import Outputs, SourceRef
 from streams.modelstore import ManagedModel, MemoryModelStore
+from streams.pipeline import InlineHandler
 from streams.simulator import dynamics
 
 RECEIVED = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # Monday 10:00 in Paris
@@ -80,7 +81,9 @@ class Harness:
 
     def __init__(self) -> None:
         self.managed = ManagedModel(MODEL_NAME, MemoryModelStore(), make_email_triage_model)
-        self.handler = EmailsHandler(self.managed)
+        self.handler = InlineHandler(
+            EmailsHandler(self.managed, self.managed), {MODEL_NAME: self.managed}
+        )
         self.offsets = {"emails": 0, "feedback": 0}
 
     @property

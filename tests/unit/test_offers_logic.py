@@ -20,6 +20,7 @@ from agents.offers.model import (
 )
 from sinks.outputs import Outputs, SourceRef, alert_id
 from streams.modelstore import ManagedModel, MemoryModelStore
+from streams.pipeline import InlineHandler
 from streams.referential import Referential, load_referential
 from streams.settings import load_settings
 
@@ -72,7 +73,8 @@ def handler(
     store = store or MemoryModelStore()
     state = ManagedModel(MODEL_NAME, store, make_offer_intelligence, interval_s=0)
     supply = ManagedModel(SUPPLY_MODEL_NAME, store, make_jobseeker_supply, interval_s=0)
-    return OffersHandler(state, ref, supply=supply, config=OffersConfig(**config))
+    h = OffersHandler(state, ref, supply=supply, config=OffersConfig(**config))
+    return InlineHandler(h, {MODEL_NAME: state, SUPPLY_MODEL_NAME: supply})  # type: ignore[return-value]
 
 
 def src(offset: int, topic: str = "vigie.offers") -> SourceRef:
@@ -316,7 +318,7 @@ def test_the_metrics_hash_is_written_once_a_batch(ref: Referential) -> None:
     metrics = [s for s in out.states if s.kind == "model"]
     assert len(metrics) == 1 and metrics[0].entity_id == "offer-hard-to-fill"
     assert metrics[0].fields["open_offers"] == "3" and metrics[0].fields["in_use"] == "prior"
-    h.after_batch()
+    h.state.maybe_snapshot()
     snapshot = h.state.store.latest(MODEL_NAME)
     assert snapshot is not None and snapshot.metadata["open_offers"] == 3
     assert "auc" in snapshot.metadata["hard_to_fill"]
@@ -330,7 +332,7 @@ def test_a_restored_worker_keeps_baselines_open_offers_and_the_model(ref: Refere
         out,
         [offer(f"m{i}", float(p)) for i, p in enumerate((1900, 2000, 2100, 2000, 1950, 2050))],
     )
-    first.after_batch()  # interval 0: snapshot now
+    first.state.maybe_snapshot()  # interval 0: snapshot now
     second, out = handler(ref, store), Outputs()
     assert second.state.version == 1 and len(second.intelligence.open_offers) == 6
     assert not second.state.should_learn("vigie.offers", 0, 5)
@@ -351,7 +353,7 @@ def test_a_restored_worker_keeps_baselines_open_offers_and_the_model(ref: Refere
 def test_open_offers_that_never_close_are_forgotten(ref: Referential) -> None:
     store = MemoryModelStore()
     state = ManagedModel(MODEL_NAME, store, lambda: make_offer_intelligence(180.0, 60.0))
-    h, out = OffersHandler(state, ref), Outputs()
+    h, out = InlineHandler(OffersHandler(state, ref), {MODEL_NAME: state}), Outputs()
     h.handle("OfferPosted", offer("old", 2000.0), src(0), out)
     h.handle("OfferPosted", offer("new", 2000.0, posted_at=T0 + timedelta(days=61)), src(1), out)
     offers = h.intelligence.open_offers

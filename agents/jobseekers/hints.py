@@ -1,0 +1,184 @@
+"""Reconversion and mobility hints: where the same seeker would find more demand.
+
+Demand is read from static reference data first (``streams.referential``): the 2021 tension
+indicators per ROME fiche x bassin d'emploi (offers registered in the year, job seekers, tension
+class 1-5). When the worker passes the offers use case's model view, the offers open right now
+in the market are added to the figures; the hints never depend on it.
+
+* **Reconversion** when the seeker's occupation has weak demand in their bassin (tension class 2
+  or less): the occupations the ROME data relates to it in that bassin
+  (``related_occupations``, from labonneboite's ``bassin_rome_connexe``, best score first), then
+  the other fiches of its ROME family, keeping those with strong demand there (class 4 or more
+  and at least ``MIN_OFFERS`` offers a year).
+* **Mobility**: bassins where the same occupation has strong demand and more tension than at
+  home, within reach of the seeker's mobility radius. The shared data has no coordinates for
+  communes or bassins, so "within reach" is a proxy: the other bassins of the seeker's
+  département, when the radius is at least the radius of a disc as large as the département
+  (``sqrt(area / pi)``, 42 km for the Ardèche, 56 km for the Gironde, 6 km for Paris). Bassins
+  of neighbouring départements are never proposed: nothing in the data says which they are.
+
+>>> market_level(None), market_level(_t(2)), market_level(_t(4))
+('unknown', 'weak', 'strong')
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from streams.referential import Referential, Tension
+
+WEAK_TENSION_MAX = 2
+STRONG_TENSION_MIN = 4
+MIN_OFFERS = 20  # offers a year in the bassin (2021): below, a class says little
+MAX_OPTIONS = 3
+
+OpenOffers = Callable[[str, str], int | None]  # (ROME, bassin) -> offers open now, if known
+
+
+def market_level(tension: Tension | None) -> str:
+    """'weak', 'strong', 'medium' or 'unknown' demand for an occupation in a bassin."""
+    if tension is None:
+        return "unknown"
+    if tension.tension_class <= WEAK_TENSION_MAX:
+        return "weak"
+    if tension.tension_class >= STRONG_TENSION_MIN and tension.offers >= MIN_OFFERS:
+        return "strong"
+    return "medium"
+
+
+def _t(tension_class: int) -> Tension:  # doctest helper
+    return Tension(100, 100, tension_class, None, None, None, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """The figures of one occupation in one bassin."""
+
+    rome: str
+    bassin: str
+    tension_class: int
+    offers: int  # registered in 2021
+    jobseekers: int  # categories A, B, C, 2021
+    open_offers: int | None = None  # open now (offers use case), when known
+
+    def as_json(self) -> dict[str, object]:
+        """Compact form for the diagnostic hash."""
+        found = {
+            "rome": self.rome,
+            "bassin": self.bassin,
+            "tension": self.tension_class,
+            "offers_2021": self.offers,
+            "jobseekers_2021": self.jobseekers,
+        }
+        if self.open_offers is not None:
+            found["open_offers"] = self.open_offers
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ReconversionOption:
+    """A related occupation with strong demand in the seeker's bassin."""
+
+    label: str
+    proximity: float | None  # labonneboite's relatedness score (0-1); None: same ROME family
+    market: Market
+
+
+@dataclass(frozen=True, slots=True)
+class MobilityOption:
+    """A bassin within reach where the seeker's occupation has strong demand."""
+
+    bassin_name: str
+    reach_km: float  # the proxy radius the seeker's mobility had to cover
+    market: Market
+
+
+def place_name(raw: str | None) -> str | None:
+    """A published upper-case place name in ordinary case: « BASSIN SAINT-LÔ » -> « Saint-Lô ».
+
+    The same rule as the offers' gap reports (``agents.offers.gaps.place_name``), kept here so
+    the use cases do not import each other.
+    """
+    if not raw:
+        return None
+    small = {"de", "du", "des", "la", "le", "les", "et", "sur", "en", "d'", "l'", "aux", "au"}
+    words = []
+    for i, word in enumerate(raw.removeprefix("BASSIN ").lower().split(" ")):
+        parts = [p if (p in small and i) else p[:1].upper() + p[1:] for p in word.split("-")]
+        words.append("-".join(parts))
+    return " ".join(words)
+
+
+def _market(
+    ref: Referential, rome: str, bassin: str, open_offers: OpenOffers | None
+) -> Market | None:
+    tension = ref.tension(rome, bassin)
+    if tension is None:
+        return None
+    live = open_offers(rome, bassin) if open_offers is not None else None
+    return Market(rome, bassin, tension.tension_class, tension.offers, tension.jobseekers, live)
+
+
+def _fiche(ref: Referential, rome: str) -> str:
+    return ref.rome_parent(rome) or rome
+
+
+def reconversion_options(
+    ref: Referential, rome: str, bassin: str | None, open_offers: OpenOffers | None = None
+) -> list[ReconversionOption]:
+    """Related occupations with strong demand, when the seeker's own demand is weak."""
+    if not bassin or market_level(ref.tension(rome, bassin)) != "weak":
+        return []
+    own = _fiche(ref, rome)
+    found: list[ReconversionOption] = []
+    seen = {own, rome}
+    candidates: list[tuple[str, float | None]] = list(ref.related_occupations(bassin, rome))
+    family = [(code, None) for code, _ in ref.tension_in_bassin(bassin) if code[:3] == own[:3]]
+    family.sort(key=lambda c: -(ref.tension(c[0], bassin).offers))  # type: ignore[union-attr]
+    for code, score in [*candidates, *family]:
+        if code in seen or len(found) >= MAX_OPTIONS:
+            continue
+        seen.add(code)
+        if market_level(ref.tension(code, bassin)) != "strong":
+            continue
+        market = _market(ref, code, bassin, open_offers)
+        if market is not None:
+            found.append(ReconversionOption(ref.rome_label(code) or code, score, market))
+    return found
+
+
+def reach_km(ref: Referential, departement: str) -> float | None:
+    """The mobility radius that reaches the other bassins of a département (the proxy)."""
+    area = ref.departement_area_km2(departement)
+    return math.sqrt(area / math.pi) if area else None
+
+
+def mobility_options(
+    ref: Referential,
+    rome: str,
+    bassin: str | None,
+    departement: str,
+    radius_km: int | None,
+    open_offers: OpenOffers | None = None,
+) -> list[MobilityOption]:
+    """Bassins within the seeker's reach where their occupation is in stronger demand."""
+    reach = reach_km(ref, departement)
+    if not bassin or radius_km is None or reach is None or radius_km < reach:
+        return []
+    home = ref.tension(rome, bassin)
+    home_class = home.tension_class if home is not None else 0
+    found: list[MobilityOption] = []
+    for other in ref.bassins_of_departement(departement):
+        if other == bassin:
+            continue
+        tension = ref.tension(rome, other)
+        if market_level(tension) != "strong" or tension.tension_class <= home_class:  # type: ignore[union-attr]
+            continue
+        market = _market(ref, rome, other, open_offers)
+        if market is not None:
+            name = place_name(ref.bassin_name(other)) or other
+            found.append(MobilityOption(name, reach, market))
+    found.sort(key=lambda o: (-o.market.offers, o.market.bassin))
+    return found[:MAX_OPTIONS]
