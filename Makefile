@@ -24,7 +24,7 @@ ifdef CI
 export CI
 endif
 
-.PHONY: help install services-up services-down services-status topics run test bench lint clean-run
+.PHONY: help install services-up services-down services-status topics run test bench lint clean-run replay-picture
 
 help: ## List the targets
 	@echo "Usage: make <target> [PY=python3.11] [SERVICE=kafka|redis|all]"
@@ -63,6 +63,15 @@ test: install services-up ## Lint, check the Avro schemas, then run the whole te
 
 bench: install services-up ## Run the benchmarks
 	$(BIN)/python benchmarks/run.py
+
+REPORT_HTML ?= replay-report/replay-report.html
+REPORT_PNG ?= docs/replay-report.png
+replay-picture: ## Render a replay's HTML page to a PNG (REPORT_HTML=..., REPORT_PNG=...; needs chromium)
+	@command -v chromium >/dev/null || { echo "needs chromium: apt-get install -y chromium"; exit 1; }
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
+		--window-size=1150,$${REPORT_HEIGHT:-2300} --screenshot=$(abspath $(REPORT_PNG)) \
+		file://$(abspath $(REPORT_HTML)) 2>/dev/null
+	@echo "wrote $(REPORT_PNG)"
 
 lint: install ## ruff check + ruff format --check
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -11,7 +11,9 @@ consumer groups), all deleted at the end:
 4. live phase: M more events at a fixed rate while the worker and a raw consumer both follow
    the topics (event-to-alert latency against produce-to-consume latency);
 5. the worker stopped, the raw loop runs again over the same N events: the baseline is the
-   mean of its two runs, which bracket the worker's.
+   mean of its two runs, which bracket the worker's;
+6. ``vigie replay --models recorded`` re-scores the N + M events and audits the alerts (replay
+   events/s against the same baseline).
 
 The table goes to stdout, ``benchmarks/results/latest.md`` and ``latest.json``; the worker's log
 to ``benchmarks/results/worker.log``. How to read the figures: ``benchmarks/README.md``.
@@ -234,7 +236,35 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
     _say("baseline: raw consume + decode loop (2nd of 2 runs, the worker stopped)")
     after = raw_throughput(settings, n, args.timeout)
     figures["raw"].update(baseline_of(before, after))
+
+    _say("replay: vigie replay --models recorded over the same events")
+    figures["replay"] = replay_throughput(settings, RESULTS / "replay", args.timeout)
     return figures
+
+
+def replay_throughput(settings: Settings, out: Path, timeout_s: float) -> dict[str, Any]:
+    """Run ``vigie replay`` over everything published, in its own process, as an operator would.
+
+    Its events/s are timed over scoring (read, score, compare in flight), without start-up
+    (models and the alerts topic loaded first), which ``wall_s`` includes.
+    """
+    env = {**os.environ, **namespace.worker_env(settings)}
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "replay", "--from", "earliest", "--to", "latest"]
+        + ["--models", "recorded", "--out", str(out), "--quiet"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s + 60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchmarkFailed(f"replay failed ({done.returncode}): {done.stderr[-2000:]}")
+    run: dict[str, Any] = json.loads((out / "replay-run.json").read_text())
+    summary = json.loads((out / "replay-report.json").read_text())["summary"]
+    return {**run, "wall_s": time.monotonic() - began, "summary": summary}
 
 
 def baseline_of(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -267,6 +297,11 @@ def rows(f: dict[str, Any]) -> list[Row]:
         Row(
             "throughput (events/s): worker vs raw consume+decode",
             worker["events_per_s"],
+            raw["events_per_s"],
+        ),
+        Row(
+            "replay (events/s): vigie replay --models recorded vs raw consume+decode",
+            f["replay"]["events_per_s"],
             raw["events_per_s"],
         ),
         Row(
@@ -328,6 +363,11 @@ def report(
         f"- alerts: {worker['backlog_latency_ms']['count']:,} from the backlog, "
         f"{worker['live_latency_ms']['count']:,} under live load; raw live latency over "
         f"{raw['live_latency_ms']['count']:,} messages",
+        f"- replay: {f['replay']['events']:,} events scored in {f['replay']['scoring_s']:.1f}s "
+        f"after {f['replay']['startup_s']:.1f}s of start-up (models, alerts topic); "
+        f"{f['replay']['summary']['matches']:,} recorded alerts re-derived identically, "
+        f"{f['replay']['summary']['missing']:,} missing, {f['replay']['summary']['extra']:,} "
+        f"extra, {f['replay']['summary']['different']:,} different (benchmarks/results/replay)",
         "- events by type: "
         + ", ".join(f"{k}={v}" for k, v in sorted(f["publish"]["by_type"].items())),
     ]

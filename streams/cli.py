@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.settings import VARIABLES, Settings, load_settings
+from streams.topics import INPUT_TOPICS
 
 logger = logging.getLogger("vigie")
 
@@ -147,11 +148,51 @@ def _metadata_lines(metadata: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-read the input topics over a range, re-score every event as the worker did (in
+    isolation: nothing written to Redis, Kafka or the model store) and compare the alerts with
+    those recorded on the alerts topic. Writes replay-report.json and replay-report.html."""
+    from streams.errors import ConfigurationError
+    from streams.replay import ReplayOptions, run_replay
+    from streams.replay.bounds import parse_bound
+
+    try:
+        options = ReplayOptions(
+            start=parse_bound(args.start),
+            end=parse_bound(args.end),
+            topics=tuple(args.topics.split(",")),
+            models=args.models,
+            out_dir=Path(args.out),
+            batch_size=args.batch,
+            alerts_lag_s=args.alerts_lag,
+            progress=not args.quiet,
+        )
+        result = run_replay(settings, options)
+    except (ConfigurationError, ValueError) as exc:
+        print(f"vigie replay: {exc}", file=sys.stderr)
+        return 2
+    s, run = result.report["summary"], result.run
+    print(
+        f"replayed {run['events']:,} events in {run['scoring_s']:.1f}s "
+        f"({run['events_per_s'] or 0:,.0f} events/s), models {args.models}: "
+        f"{s['recorded']:,} alerts recorded, {s['rederived']:,} re-derived, "
+        f"{s['matches']:,} matches, {s['missing']:,} missing, {s['extra']:,} extra, "
+        f"{s['different']:,} different"
+    )
+    for path in result.paths:
+        print(f"report: {path}")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    """List each model's versions, online metrics and drift state, from the model store."""
+    """List each model's versions, online metrics and drift state, and who serves which."""
+    import redis
+
+    from sinks.redis_sink import RedisSink
     from streams.modelstore import KafkaModelStore
 
     store = KafkaModelStore(settings)
+    redis_sink = RedisSink(settings)
     names = store.names()
     if not names:
         print("no model snapshot yet")
@@ -166,6 +207,13 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         )
         for line in _metadata_lines(latest.metadata):
             print(f"    {line}")
+        try:
+            serving = redis_sink.serving_versions(name)
+        except redis.RedisError as exc:
+            print(f"    serving: unknown ({type(exc).__name__})")
+        else:
+            workers = ", ".join(f"{w} v{v}" for w, v in sorted(serving.items())) or "no live worker"
+            print(f"    serving: {workers}")
     return 0
 
 
@@ -247,6 +295,41 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="stop after this many seconds without an alert (0: never)",
     )
+
+    p = add("replay", cmd_replay, "replay input topics over a range and audit the alerts")
+    p.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        help="start (inclusive): ISO time (2026-11-20T14:00:00Z, a date = 00:00 UTC), "
+        "offsets TOPIC:PARTITION=OFFSET[,...] (unnamed partitions from their start), or earliest",
+    )
+    p.add_argument(
+        "--to",
+        dest="end",
+        default="latest",
+        help="end (exclusive): ISO time, offsets (unnamed partitions to their end), or latest",
+    )
+    p.add_argument(
+        "--topics",
+        default=",".join(INPUT_TOPICS),
+        help="input topics to replay (short names, comma-separated)",
+    )
+    p.add_argument(
+        "--models",
+        choices=["recorded", "current"],
+        default="recorded",
+        help="recorded: the version live for each event (audit); current: today's (what-if)",
+    )
+    p.add_argument("--out", default="replay-report", help="folder for the JSON and HTML report")
+    p.add_argument("--batch", type=int, default=5000, help="events read per consume() call")
+    p.add_argument(
+        "--alerts-lag",
+        type=float,
+        default=3600.0,
+        help="seconds after --to (a time) in which the alerts of the range may have been written",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
     p = add("models", cmd_models, "list models, versions and metadata")
     p.add_argument("action", nargs="?", choices=["list"], default="list")
