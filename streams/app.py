@@ -74,17 +74,17 @@ async def learners(stream: Any) -> None:
 @app.on_partitions_assigned.connect
 async def _restore_models(app: faust.App, assigned: set[TP], **_: object) -> None:
     """Take over the learners of the learning partitions this worker now owns."""
-    runtime.learners_ready.clear()
+    runtime.restored.clear()
     await runtime.ensure_started()
     partitions = [(tp.topic, tp.partition) for tp in assigned]
     await asyncio.get_running_loop().run_in_executor(None, runtime.restore, partitions)
-    runtime.learners_ready.set()
+    runtime.restored.set()
 
 
 @app.on_partitions_revoked.connect
 async def _release_models(app: faust.App, revoked: set[TP], **_: object) -> None:
     """Snapshot and stop the learners of the learning partitions this worker gives up."""
-    runtime.learners_ready.clear()
+    runtime.restored.clear()
     if runtime.started:
         partitions = [(tp.topic, tp.partition) for tp in revoked]
         await asyncio.get_running_loop().run_in_executor(None, runtime.release, partitions)

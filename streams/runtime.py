@@ -57,9 +57,11 @@ class Runtime:
         self.learners: dict[str, ManagedModel] = {}
         self.tables: dict[str, ChangelogTable] = {}
         self.learning_topic = settings.topic(LEARNING_TOPIC)
-        # Closed while learners change hands: no example is learnt by a learner not restored
-        # yet (it would be acknowledged, then missing from the restored model).
-        self.learners_ready = asyncio.Event()
+        # Closed while partitions change hands: no event is processed before the tables and
+        # learners of the new assignment are restored (Faust starts fetching before our
+        # on_partitions_assigned handler ends; an event processed then would be acknowledged,
+        # then missing from the restored state).
+        self.restored = asyncio.Event()
         self._refresher: threading.Thread | None = None
         self._refresher_stop = threading.Event()
         self.codec: Codec
@@ -283,11 +285,12 @@ class Runtime:
 
     async def process_batch(self, events: Sequence[InputEvent]) -> int:
         """Score one batch and deliver its outputs; returns the number of new alerts."""
+        await self.restored.wait()
         return await self._run_batch(events, learning=False)
 
     async def learn_batch(self, events: Sequence[InputEvent]) -> int:
         """Teach this worker's learners one batch of the learning topic."""
-        await self.learners_ready.wait()
+        await self.restored.wait()
         return await self._run_batch(events, learning=True)
 
     async def consume(self, stream: Any, *, learning: bool = False) -> None:
@@ -341,7 +344,8 @@ def _import_agents() -> None:
     import agents
 
     for info in pkgutil.iter_modules(agents.__path__):
-        importlib.import_module(f"agents.{info.name}.agent")
+        if info.ispkg:  # a use case is a package; agents.metrics and the like are helpers
+            importlib.import_module(f"agents.{info.name}.agent")
 
 
 def to_input_event(message: Any) -> InputEvent:
