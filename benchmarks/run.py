@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable a
     sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 
 from benchmarks import namespace  # noqa: E402
 from benchmarks.stats import Row, markdown_table, rate, summarize  # noqa: E402
@@ -192,6 +193,17 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
             "startup_s": (backlog.first_change_at or 0.0) - worker.started_at,
         }
 
+        # Learning runs beside scoring and lags it: the live phase starts once the learners
+        # have caught up, so its latency is the steady state's, not the backlog's learning.
+        examples = learning_examples(settings)
+        caught_up_at = worker.wait_learnt(examples, timeout_s=args.timeout)
+        figures["learning"] = {
+            "examples": examples,
+            "caught_up_s": caught_up_at - worker.started_at,
+            "after_scoring_s": caught_up_at - (backlog.last_change_at or caught_up_at),
+            "examples_per_s": rate(examples, caught_up_at - (backlog.first_change_at or 0.0)),
+        }
+
         _say(
             f"4/4 live: {args.live_events:,} events at {args.live_rate:.0f}/s "
             "(worker and raw consumer following)"
@@ -240,6 +252,22 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
     _say("replay: vigie replay --models recorded over the same events")
     figures["replay"] = replay_throughput(settings, RESULTS / "replay", args.timeout)
     return figures
+
+
+def learning_examples(settings: Settings) -> int:
+    """How many learning examples the scoring of the backlog produced (the topic's size)."""
+    consumer = Consumer(
+        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": "bench-probe"}
+    )
+    try:
+        topic = settings.topic("learning")
+        total = 0
+        for p in range(settings.partitions):
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+            total += high - low
+        return total
+    finally:
+        consumer.close()
 
 
 def replay_throughput(settings: Settings, out: Path, timeout_s: float) -> dict[str, Any]:
@@ -305,6 +333,11 @@ def rows(f: dict[str, Any]) -> list[Row]:
             raw["events_per_s"],
         ),
         Row(
+            "learning (examples/s, beside scoring): learners vs raw consume+decode",
+            f["learning"]["examples_per_s"],
+            raw["events_per_s"],
+        ),
+        Row(
             "publish (events/s): simulate+validate+encode+send vs raw consume+decode",
             f["publish"]["events_per_s"],
             raw["events_per_s"],
@@ -357,6 +390,9 @@ def report(
         "",
         f"- worker: start-up to first batch {worker['startup_s']:.1f}s; throughput timed over "
         f"{worker['steady_events']:,} events in {worker['steady_seconds']:.1f}s",
+        f"- learning: {f['learning']['examples']:,} examples (one per model an event teaches) "
+        f"read by the learners {f['learning']['after_scoring_s']:.1f}s after scoring ended; "
+        "the live phase starts then",
         "- raw loop, before and after the worker: "
         + ", ".join(f"{r:,.0f}" for r in raw["events_per_s_runs"])
         + f" events/s (spread {raw['spread']:.0%}; the baseline is their mean)",

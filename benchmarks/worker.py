@@ -101,6 +101,23 @@ class WorkerProcess:
         processed, dead = self.redis.hmget(self.metrics_key, ["processed", "dead_letters"])
         return int(processed or 0) + int(dead or 0)
 
+    def learnt(self) -> int:
+        """Learning examples the worker's learners have read."""
+        return int(self.redis.hget(self.metrics_key, "examples_learnt") or 0)
+
+    def wait_learnt(self, target: int, *, timeout_s: float) -> float:
+        """Wait until the learners have read ``target`` examples; returns when (monotonic)."""
+        deadline = time.monotonic() + timeout_s
+        while self.learnt() < target:
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise WorkerFailed(
+                    f"learners at {self.learnt()}/{target} examples after {timeout_s:.0f}s:\n"
+                    + self.log_tail()
+                )
+            time.sleep(0.1)
+        return time.monotonic()
+
     def wait_for(
         self,
         target: int,

@@ -45,6 +45,18 @@ class Snapshot:
         return pickle.loads(self.payload)  # noqa: S301 - see the module docstring
 
 
+@dataclass(frozen=True)
+class Pickled:
+    """A model already pickled: what a learner hands the store, so that the slow part of a
+    snapshot (the write, waiting for the broker) runs without holding the model's lock."""
+
+    payload: bytes = field(repr=False)
+
+
+def _payload(model: Any) -> bytes:
+    return model.payload if isinstance(model, Pickled) else pickle.dumps(model, protocol=5)
+
+
 class ModelStore(Protocol):
     """Where models are saved and restored."""
 
@@ -96,7 +108,7 @@ class MemoryModelStore:
 
     def save(self, name: str, model: Any, metadata: dict[str, Any] | None = None) -> Snapshot:
         with self._lock:
-            return self._append(name, pickle.dumps(model, protocol=5), metadata or {})
+            return self._append(name, _payload(model), metadata or {})
 
     def refresh(self) -> None:
         """Nothing to do: one process sees its own saves."""
@@ -295,7 +307,7 @@ class KafkaModelStore:
         )
 
     def save(self, name: str, model: Any, metadata: dict[str, Any] | None = None) -> Snapshot:
-        payload = pickle.dumps(model, protocol=5)
+        payload = _payload(model)
         with self._lock:
             previous = self._latest.get(name)
             snapshot = Snapshot(
@@ -407,6 +419,7 @@ class ManagedModel:
         self.learns_from = learns_from
         self.describe: Callable[[], dict[str, Any]] = dict
         self.lock = threading.RLock()
+        self._save_lock = threading.Lock()
         self.reload()
 
     def reload(self) -> None:
@@ -450,17 +463,25 @@ class ManagedModel:
     def maybe_snapshot(
         self, *, force: bool = False, metadata: dict[str, Any] | None = None
     ) -> bool:
-        """Save a snapshot if the model learnt and the interval passed (or ``force``)."""
-        with self.lock:
-            if not self.pending or not (force or self.snapshot_due()):
-                return False
-            meta = {
-                "learned_since_previous": self.pending,
-                "positions": dict(self.positions),
-                **self.describe(),
-                **(metadata or {}),
-            }
-            snapshot = self.store.save(self.name, self.model, meta)
-            self.version, self.pending = snapshot.version, 0
-            self._last_snapshot = time.monotonic()
+        """Save a snapshot if the model learnt and the interval passed (or ``force``).
+
+        The model is pickled under its lock (a consistent state); the write to the store,
+        which waits for the broker, is done without it, so learning goes on meanwhile.
+        """
+        with self._save_lock:
+            with self.lock:
+                if not self.pending or not (force or self.snapshot_due()):
+                    return False
+                learnt = self.pending
+                meta = {
+                    "learned_since_previous": learnt,
+                    "positions": dict(self.positions),
+                    **self.describe(),
+                    **(metadata or {}),
+                }
+                payload = Pickled(pickle.dumps(self.model, protocol=5))
+            snapshot = self.store.save(self.name, payload, meta)
+            with self.lock:
+                self.version, self.pending = snapshot.version, self.pending - learnt
+                self._last_snapshot = time.monotonic()
             return True
