@@ -109,15 +109,15 @@ def delete_namespace(
                 future.result()
             except KafkaException as exc:
                 failures.append(f"topic {name}: {exc}")
-        groups = [s.app_id, f"{s.app_id}-relearn", "vigie-modelstore-reader", *extra_groups]
-        for group, future in admin.delete_consumer_groups(
-            groups, request_timeout=timeout_s
-        ).items():
-            try:
-                future.result()
-            except KafkaException as exc:
-                if "GROUP_ID_NOT_FOUND" not in str(exc) and "NON_EMPTY" not in str(exc):
-                    failures.append(f"group {group}: {exc}")
+        groups = [
+            s.app_id,
+            f"{s.app_id}-relearn",
+            f"{s.app_id}-learning",
+            f"{s.app_id}-learning-relearn",
+            "vigie-modelstore-reader",
+            *extra_groups,
+        ]
+        failures += _delete_groups(admin, groups, timeout_s)
     except KafkaException as exc:
         failures.append(f"Kafka: {exc}")
     try:
@@ -128,4 +128,34 @@ def delete_namespace(
         client.close()
     except redis.RedisError as exc:
         failures.append(f"Redis: {exc}")
+    return failures
+
+
+_GONE = ("GROUP_ID_NOT_FOUND", "NON_EMPTY")
+# A broker that just started may still be loading its group coordinator: ask again.
+_NOT_YET = ("COORDINATOR_LOAD_IN_PROGRESS", "COORDINATOR_NOT_AVAILABLE", "NOT_COORDINATOR")
+
+
+def _delete_groups(admin: AdminClient, groups: list[str], timeout_s: float) -> list[str]:
+    """Delete consumer groups; returns what could not be deleted, and why."""
+    failures: list[str] = []
+    pending = list(groups)
+    for attempt in range(20):
+        retry: list[str] = []
+        for group, future in admin.delete_consumer_groups(
+            pending, request_timeout=timeout_s
+        ).items():
+            try:
+                future.result()
+            except KafkaException as exc:
+                if any(code in str(exc) for code in _GONE):
+                    continue
+                if any(code in str(exc) for code in _NOT_YET) and attempt < 19:
+                    retry.append(group)
+                else:
+                    failures.append(f"group {group}: {exc}")
+        if not retry:
+            break
+        pending = retry
+        time.sleep(0.5)
     return failures

@@ -8,6 +8,7 @@ crashed agent. The app never imports ``agents``: ``autodiscover`` finds them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -18,6 +19,7 @@ from streams.settings import PROJECT_ROOT, load_settings
 from streams.topics import INPUT_TOPICS, LEARNING_TOPIC
 
 settings = load_settings()
+AgentFun = Callable[[Any], Awaitable[None]]
 
 
 def _broker_url(bootstrap_servers: str) -> str:
@@ -25,7 +27,7 @@ def _broker_url(bootstrap_servers: str) -> str:
 
 
 app = faust.App(
-    settings.app_id,
+    settings.group_id,
     broker=_broker_url(settings.kafka_bootstrap_servers),
     autodiscover=["agents"],
     origin="streams",
@@ -41,10 +43,10 @@ app = faust.App(
     web_host="127.0.0.1",
     store="memory://",
     # Faust keeps a folder per app; out of the working directory, in git-ignored .run/.
-    datadir=str(PROJECT_ROOT / ".run" / "faust" / settings.app_id),
+    datadir=str(PROJECT_ROOT / ".run" / "faust" / settings.group_id),
 )
 
-runtime = Runtime(settings)
+runtime = Runtime(settings, learning=settings.learns)
 
 input_topics = {
     name: app.topic(
@@ -65,10 +67,25 @@ learning_topic = app.topic(
 )
 
 
-@app.agent(learning_topic)
+def scoring_agent(name: str) -> Callable[[AgentFun], AgentFun]:
+    """``@app.agent`` on input topic ``name``, on workers that score (VIGIE_WORKER_ROLE)."""
+
+    def decorate(fun: AgentFun) -> AgentFun:
+        if not settings.scores:
+            return fun
+        app.agent(input_topics[name])(fun)
+        return fun
+
+    return decorate
+
+
 async def learners(stream: Any) -> None:
     """Teach each model whose learning partition this worker owns (one learner per model)."""
     await runtime.consume(stream, learning=True)
+
+
+if settings.learns:
+    app.agent(learning_topic, name="streams.app.learners")(learners)
 
 
 @app.on_partitions_assigned.connect

@@ -31,8 +31,12 @@ def _open_input(path: str) -> Sequence[bytes] | object:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """Run the Faust worker until stopped."""
+    import os
+
     from faust import Worker
 
+    if args.role:  # streams.app reads the settings when imported
+        os.environ["VIGIE_WORKER_ROLE"] = args.role
     from streams.app import app
 
     Path(app.conf.datadir).parent.mkdir(parents=True, exist_ok=True)
@@ -248,7 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    add("worker", cmd_worker, "run the Faust worker")
+    p = add("worker", cmd_worker, "run the Faust worker")
+    p.add_argument(
+        "--role",
+        choices=["all", "scoring", "learning"],
+        default=None,
+        help=_env_help("what this worker does", "VIGIE_WORKER_ROLE"),
+    )
 
     p = add("topics", cmd_topics, "create or list Vigie's Kafka topics")
     p.add_argument("action", choices=["create", "list"])

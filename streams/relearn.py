@@ -29,7 +29,7 @@ def committed_offsets(
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "group.id": settings.app_id,
+            "group.id": settings.group_id,
             "enable.auto.commit": False,
         }
     )
@@ -66,7 +66,7 @@ def read_range(
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap_servers,
-            "group.id": f"{settings.app_id}-relearn",
+            "group.id": f"{settings.group_id}-relearn",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
         }

@@ -47,9 +47,12 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 class Runtime:
     """The worker's shared state; one per process."""
 
-    def __init__(self, settings: Settings, *, learning: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, *, learning: bool = True, record_tables: bool = True
+    ) -> None:
         self.settings = settings
         self.learning_enabled = learning
+        self.record_tables = record_tables
         self._factories: list[HandlerFactory] = []
         self._started = False
         self._lock = asyncio.Lock()
@@ -114,7 +117,7 @@ class Runtime:
         if name not in self.tables:
             s = self.settings
             self.tables[name] = ChangelogTable(
-                s.topic(name), s.topic(source_topic), s.partitions, record=self.learning_enabled
+                s.topic(name), s.topic(source_topic), s.partitions, record=self.record_tables
             )
         return self.tables[name]
 
@@ -330,7 +333,7 @@ def scoring_runtime(settings: Settings, store: ModelStore) -> Runtime:
     from streams.app import runtime as worker_runtime
 
     _import_agents()
-    rt = Runtime(settings, learning=False)
+    rt = Runtime(settings, learning=False, record_tables=False)
     rt._factories = list(worker_runtime._factories)  # noqa: SLF001 - same module
     rt.start(store, deliver=False)
     return rt

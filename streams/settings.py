@@ -84,6 +84,13 @@ VARIABLES: dict[str, Variable] = {
             "Seconds between snapshots of the email-triage model (MB-sized, kept forever).",
         ),
         Variable(
+            "VIGIE_WORKER_ROLE",
+            "all",
+            "What a worker does: all (score and learn), scoring, or learning (one learner per "
+            "model, in consumer group <VIGIE_APP_ID>-learning). Use all everywhere, or "
+            "scoring and learning workers: never all beside learning.",
+        ),
+        Variable(
             "VIGIE_MODEL_REFRESH_S",
             "2",
             "Seconds between two checks for new model snapshots by the scoring workers.",
@@ -131,6 +138,9 @@ VARIABLES: dict[str, Variable] = {
 }
 
 
+WORKER_ROLES = ("all", "scoring", "learning")
+
+
 def _mask_url(url: str) -> str:
     """Hide the password of a URL so settings can be printed and logged."""
     parts = urlsplit(url)
@@ -165,6 +175,7 @@ class Settings:
     snapshot_interval_s: float
     email_snapshot_interval_s: float
     model_refresh_s: float
+    worker_role: str
     data_dir: Path
     web_port: int
     log_level: str
@@ -190,6 +201,21 @@ class Settings:
             value = getattr(self, attr)
             env[var.name] = str(value)
         return env
+
+    @property
+    def scores(self) -> bool:
+        """This worker scores input events (role all or scoring)."""
+        return self.worker_role in ("all", "scoring")
+
+    @property
+    def learns(self) -> bool:
+        """This worker runs learners (role all or learning)."""
+        return self.worker_role in ("all", "learning")
+
+    @property
+    def group_id(self) -> str:
+        """The worker's consumer group: learning-only workers have their own."""
+        return f"{self.app_id}-learning" if self.worker_role == "learning" else self.app_id
 
     def topic(self, name: str) -> str:
         """Full Kafka topic name for a short name such as ``offers``."""
@@ -236,6 +262,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "snapshot_interval_s": _number(env, "VIGIE_SNAPSHOT_INTERVAL_S", float),
         "email_snapshot_interval_s": _number(env, "VIGIE_EMAIL_SNAPSHOT_INTERVAL_S", float),
         "model_refresh_s": _number(env, "VIGIE_MODEL_REFRESH_S", float),
+        "worker_role": _get(env, "VIGIE_WORKER_ROLE").lower(),
         "data_dir": Path(data_dir) if data_dir else PROJECT_ROOT / "data",
         "web_port": _number(env, "VIGIE_WEB_PORT", int),
         "log_level": _get(env, "VIGIE_LOG_LEVEL").upper(),
@@ -258,6 +285,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if not 0 <= settings.long_term_risk_rearm <= settings.long_term_risk_threshold <= 1:
         raise ConfigurationError(
             "VIGIE_LONG_TERM_RISK_REARM <= VIGIE_LONG_TERM_RISK_THRESHOLD must hold, both in [0, 1]"
+        )
+    if settings.worker_role not in WORKER_ROLES:
+        raise ConfigurationError(
+            f"VIGIE_WORKER_ROLE={settings.worker_role!r}: expected one of {', '.join(WORKER_ROLES)}"
         )
     if settings.model_refresh_s <= 0:
         raise ConfigurationError("VIGIE_MODEL_REFRESH_S must be positive")

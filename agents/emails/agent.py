@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.emails.logic import EmailsHandler
 from agents.emails.model import MODEL_NAME, make_email_triage_model
-from streams.app import app, input_topics, runtime
+from streams.app import runtime, scoring_agent
 from streams.runtime import Runtime
 
 
@@ -27,7 +27,7 @@ def emails_handler(rt: Runtime) -> EmailsHandler:
     return EmailsHandler(rt.view(MODEL_NAME, make_email_triage_model), learner)
 
 
-@app.agent(input_topics["emails"])
+@scoring_agent("emails")
 async def emails(stream: Any) -> None:
     """Triage every email received: urgency, intents, draft; alert the adviser if urgent."""
     await runtime.consume(stream)

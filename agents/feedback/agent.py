@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.feedback.logic import FeedbackHandler
-from streams.app import app, input_topics, runtime
+from streams.app import runtime, scoring_agent
 from streams.runtime import Runtime
 
 
@@ -15,7 +15,7 @@ def feedback_handler(rt: Runtime) -> FeedbackHandler:
     return FeedbackHandler()
 
 
-@app.agent(input_topics["feedback"])
+@scoring_agent("feedback")
 async def feedback(stream: Any) -> None:
     """Record every adviser verdict."""
     await runtime.consume(stream)

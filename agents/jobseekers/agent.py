@@ -14,7 +14,7 @@ from agents.jobseekers.logic import JobSeekersConfig, JobSeekersHandler
 from agents.jobseekers.model import MODEL_NAME, make_jobseeker_diagnostic
 from agents.offers.agent import offer_intelligence_factory
 from agents.offers.model import MODEL_NAME as OFFERS_MODEL
-from streams.app import app, input_topics, runtime
+from streams.app import runtime, scoring_agent
 from streams.runtime import Runtime
 
 
@@ -35,7 +35,7 @@ def jobseekers_handler(rt: Runtime) -> JobSeekersHandler:
     )
 
 
-@app.agent(input_topics["jobseekers"])
+@scoring_agent("jobseekers")
 async def jobseekers(stream: Any) -> None:
     """Keep every job seeker's diagnostic current."""
     await runtime.consume(stream)

@@ -18,7 +18,7 @@ from agents.offers.model import (
     make_jobseeker_supply,
     make_offer_intelligence,
 )
-from streams.app import app, input_topics, runtime
+from streams.app import runtime, scoring_agent
 from streams.runtime import Runtime
 from streams.settings import Settings
 
@@ -52,7 +52,7 @@ def offers_handler(rt: Runtime) -> OffersHandler:
     )
 
 
-@app.agent(input_topics["offers"])
+@scoring_agent("offers")
 async def offers(stream: Any) -> None:
     """Assess every offer posted and close the assessment of every offer closed."""
     await runtime.consume(stream)

@@ -146,11 +146,11 @@ def worker_factory(
     """Start real workers on the test's namespace; every one is stopped at teardown."""
     started: list[WorkerProcess] = []
 
-    def start() -> WorkerProcess:
+    def start(role: str = "all") -> WorkerProcess:
         log_path = tmp_path / f"worker-{len(started)}.log"
         env = {**os.environ, **settings_env(settings)}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
+            [sys.executable, "-m", "streams.cli", "worker", "--role", role],
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
             env=env,

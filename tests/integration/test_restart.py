@@ -106,3 +106,23 @@ def test_two_workers_share_the_partitions_and_one_killed_loses_and_duplicates_no
     # Every alert is on Kafka; a kill inside the Kafka-ack-to-Redis-marker moment may repeat
     # some there (same key and id), never in Redis (asserted above).
     assert set(on_kafka) == set(lows)
+
+
+def test_scoring_and_learning_workers_split_the_work(
+    settings: Settings,
+    publisher: Publisher,
+    worker_factory,
+    redis_client: redis.Redis,
+) -> None:
+    scorer, learner = worker_factory("scoring"), worker_factory("learning")
+    publish_market(publisher, redis_client, settings)  # scored by one, learnt by the other
+    publisher.publish("OfferPosted", offer("low-1", 1200.0))
+    publisher.flush()
+    wait_for(
+        lambda: redis_client.xlen(settings.key("alerts", "area", "07")) == 1,
+        what="the low offer's alert, judged with the learner's snapshot",
+    )
+    wait_learnt(redis_client, settings, len(MARKET) + 1)
+    assert "model snapshot saved name=offer-intelligence" in learner.log()
+    assert "model snapshot saved" not in scorer.log(), "a scoring worker never learns"
+    assert "learning models=" not in scorer.log()
