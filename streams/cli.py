@@ -207,7 +207,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         latest = versions[-1]
         print(
             f"{name}: {len(versions)} version(s) kept, latest v{latest.version} saved "
-            f"{latest.created_at:%Y-%m-%d %H:%M:%S}Z, {len(latest.payload):,} bytes"
+            f"{latest.created_at:%Y-%m-%d %H:%M:%S}Z, {latest.size:,} bytes"
         )
         for line in _metadata_lines(latest.metadata):
             print(f"    {line}")

@@ -12,12 +12,13 @@ ACLs in production); a reader trusts what it loads from there.
 
 from __future__ import annotations
 
+import functools
 import logging
 import pickle  # noqa: S403 - our own snapshots, see the module docstring
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -29,20 +30,38 @@ from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+FETCH_CACHE = 4  # history payloads kept after a fetch (a replay swaps back and forth)
+
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One saved version of a model."""
+    """One saved version of a model.
+
+    A snapshot read from the history holds no payload (``payload`` is empty): ``fetch``
+    reads it from Kafka when the model is loaded, so listing every version ever kept costs
+    their metadata, not their megabytes.
+    """
 
     name: str
     version: int
     created_at: datetime
     payload: bytes = field(repr=False)
     metadata: dict[str, Any] = field(default_factory=dict)
+    stored_size: int | None = None
+    fetch: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def size(self) -> int:
+        """Bytes of the pickled model."""
+        return self.stored_size if self.stored_size is not None else len(self.payload)
+
+    def data(self) -> bytes:
+        """The pickled model (read from Kafka for a snapshot of the history)."""
+        return self.fetch() if self.fetch is not None and not self.payload else self.payload
 
     def load(self) -> Any:
         """Unpickle the model this snapshot holds."""
-        return pickle.loads(self.payload)  # noqa: S301 - see the module docstring
+        return pickle.loads(self.data())  # noqa: S301 - see the module docstring
 
 
 @dataclass(frozen=True)
@@ -178,6 +197,9 @@ class KafkaModelStore:
         self._tail: Consumer | None = None
         self._tail_position = 0
         self._tail_lock = threading.Lock()
+        self._fetcher: Consumer | None = None
+        self._fetch_lock = threading.Lock()
+        self._fetched: dict[tuple[str, int], bytes] = {}
         self.refresh()
         if not self._latest:
             # A store written before model-latest existed: its newest versions are in the
@@ -234,12 +256,39 @@ class KafkaModelStore:
     def _load_history(self) -> MemoryModelStore:
         if self._history is None:
             history = MemoryModelStore()
-            for snapshot in self._read_topic(self._history_topic):
+            for snapshot in self._read_topic(self._history_topic, lazy=True):
                 history._add_loaded(snapshot)  # noqa: SLF001 - same module
             self._history = history
         return self._history
 
-    def _read_topic(self, topic: str) -> list[Snapshot]:
+    def _fetch(self, topic: str, offset: int) -> bytes:
+        """The payload of the message at ``offset`` (one partition): a history snapshot's."""
+        with self._fetch_lock:
+            cached = self._fetched.get((topic, offset))
+            if cached is not None:
+                return cached
+            if self._fetcher is None:
+                self._fetcher = Consumer(
+                    {
+                        "bootstrap.servers": self._bootstrap,
+                        "group.id": "vigie-modelstore-reader",
+                        "enable.auto.commit": False,
+                    }
+                )
+            self._fetcher.assign([TopicPartition(topic, 0, offset)])
+            deadline = time.monotonic() + self._timeout_s
+            while time.monotonic() < deadline:
+                msg = self._fetcher.poll(1.0)
+                if msg is None or msg.error() or msg.offset() != offset:
+                    continue
+                value: bytes = msg.value()
+                if len(self._fetched) >= FETCH_CACHE:
+                    self._fetched.pop(next(iter(self._fetched)))
+                self._fetched[(topic, offset)] = value
+                return value
+            raise ServiceUnavailableError(f"model store: cannot read {topic} at {offset}")
+
+    def _read_topic(self, topic: str, *, lazy: bool = False) -> list[Snapshot]:
         consumer = Consumer(
             {
                 "bootstrap.servers": self._bootstrap,
@@ -249,16 +298,16 @@ class KafkaModelStore:
             }
         )
         try:
-            return self._read_all(consumer, topic)
+            return self._read_all(consumer, topic, lazy=lazy)
         finally:
             consumer.close()
 
-    def _read_all(self, consumer: Consumer, topic: str) -> list[Snapshot]:
+    def _read_all(self, consumer: Consumer, topic: str, *, lazy: bool = False) -> list[Snapshot]:
         low, high = self._watermarks(consumer, topic)
-        return [snapshot for snapshot, _ in self._read_from(consumer, topic, low, high)]
+        return [snapshot for snapshot, _ in self._read_from(consumer, topic, low, high, lazy)]
 
     def _read_from(
-        self, consumer: Consumer, topic: str, start: int, high: int
+        self, consumer: Consumer, topic: str, start: int, high: int, lazy: bool = False
     ) -> Iterator[tuple[Snapshot, int]]:
         """Snapshots of ``topic`` from ``start`` to ``high``, each with the position after it."""
         if high <= start:
@@ -277,7 +326,15 @@ class KafkaModelStore:
                 raise ServiceUnavailableError(f"model store: {msg.error()}")
             position = msg.offset() + 1
             if msg.value() is not None:  # a compaction tombstone has none
-                yield self._from_message(msg), position
+                snapshot = self._from_message(msg)
+                if lazy:  # keep the metadata; the payload is read again when loaded
+                    snapshot = replace(
+                        snapshot,
+                        payload=b"",
+                        stored_size=len(msg.value()),
+                        fetch=functools.partial(self._fetch, topic, msg.offset()),
+                    )
+                yield snapshot, position
 
     def _watermarks(self, consumer: Consumer, topic: str) -> tuple[int, int]:
         # A topic created a moment ago may not have its leader in place yet: wait for it.

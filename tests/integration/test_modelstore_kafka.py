@@ -22,7 +22,12 @@ def test_a_new_store_starts_from_the_latest_and_reads_history_only_when_asked(
     assert latest.metadata == {"step": 2}
     assert reader._history is None, "start-up read the compacted topic only"
 
-    assert [s.version for s in reader.versions("m")] == [1, 2, 3]
+    history = reader.versions("m")
+    assert [s.version for s in history] == [1, 2, 3]
+    # The history keeps metadata only; a version's model is read back when loaded.
+    assert all(s.payload == b"" and s.size > 0 for s in history)
+    assert [s.load() for s in history] == [{"w": 0}, {"w": 1}, {"w": 2}]
+    assert history[0].metadata == {"step": 0}
     assert reader.at("m", saved[1].created_at + timedelta(microseconds=1)).version in (2, 3)
     assert reader.at("m", saved[0].created_at - timedelta(seconds=1)) is None
     assert reader.names() == ["m", "other"]
