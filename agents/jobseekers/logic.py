@@ -106,6 +106,9 @@ class JobSeekersHandler:
     """Diagnoses job seekers (score, explain, alert) and teaches the diagnostic model."""
 
     records = frozenset({PROFILE, EXITED, EMAIL})
+    # Scoring reads and writes per-key state (the profiles table): an audit replay of a range
+    # rebuilds it first from the events before the range (``streams.replay``).
+    keeps_state = True
     learners = {MODEL_NAME: frozenset({PROFILE, EXITED})}
 
     def __init__(

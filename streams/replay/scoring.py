@@ -16,8 +16,9 @@ from typing import Any, Protocol
 from sinks.outputs import Outputs
 from streams.errors import VigieError
 from streams.modelstore import ModelStore, Snapshot
-from streams.pipeline import InputEvent
+from streams.pipeline import InputEvent, Processor
 from streams.settings import Settings
+from streams.topics import INPUT_TOPICS, TOPICS
 
 
 class ReplayIsolationError(VigieError):
@@ -35,6 +36,14 @@ class Scorer(Protocol):
         self, events: Sequence[InputEvent], versions: Mapping[str, Snapshot | None]
     ) -> Outputs:
         """Outputs of ``events`` scored with ``versions`` (None: a model's factory-fresh v0)."""
+        ...
+
+    def stateful_topics(self) -> list[str]:
+        """Input topics whose events feed per-key state that scoring reads (tables)."""
+        ...
+
+    def warm(self, events: Sequence[InputEvent], versions: Mapping[str, Snapshot | None]) -> None:
+        """Rebuild that state from ``events`` (before the range); their outputs are dropped."""
         ...
 
 
@@ -88,6 +97,34 @@ class RuntimeScorer:
         out: Outputs = self.runtime.processor.process(events)
         out.examples.clear()  # learning is the learners' business, never a replay's
         return out
+
+    def stateful_topics(self) -> list[str]:
+        topics = {t.source_topic for t in self.runtime.tables.values()}
+        # Every topic whose records a state-keeping use case scores (emails write memories).
+        records = {r for h in self._stateful for r in h.records}
+        topics |= {
+            self.runtime.settings.topic(spec.name)
+            for spec in TOPICS
+            if spec.name in INPUT_TOPICS and records & set(spec.records)
+        }
+        return sorted(topics)
+
+    def warm(self, events: Sequence[InputEvent], versions: Mapping[str, Snapshot | None]) -> None:
+        if not self._stateful:
+            return
+        self.runtime.use_versions(dict(versions))
+        self._current = {name: s.version if s else 0 for name, s in versions.items()}
+        self._warmer.process(events)
+
+    @property
+    def _stateful(self) -> list[Any]:
+        return [h for h in self.runtime.processor.handlers if getattr(h, "keeps_state", False)]
+
+    @property
+    def _warmer(self) -> Processor:
+        """The worker's processor with only the use cases that keep state."""
+        p = self.runtime.processor
+        return Processor(p.codec, p.referential, self._stateful, p.topic_prefix)
 
 
 def make_scorer(settings: Settings, store: ModelStore) -> Scorer:

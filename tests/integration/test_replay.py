@@ -129,8 +129,8 @@ def _wait_processed(s: Settings) -> None:
 
 
 def _replay(s: Settings, models: str = "recorded", **kw: Any) -> ReplayResult:
+    kw.setdefault("start", parse_bound("earliest"))
     options = ReplayOptions(
-        start=parse_bound("earliest"),
         end=parse_bound("latest"),
         models=models,  # type: ignore[arg-type]
         progress=False,
@@ -179,6 +179,24 @@ def test_replay_rederives_every_recorded_alert_identically_and_deterministically
     assert what_if.report["versions_chosen"]["events"] == {"latest": recorded.published}
     assert {v["chosen_as"] for v in what_if.report["versions_used"]} == {"latest"}
     assert what_if.report["summary"]["recorded"] == recorded.alerts
+
+
+def test_a_range_that_starts_mid_stream_rebuilds_the_job_seekers_state_first(
+    recorded: Recorded,
+) -> None:
+    # The job seekers' diagnostics read the profile table (what earlier events wrote, e.g.
+    # which reconversion options were already shown): a replay from the middle of the traffic
+    # rebuilds it from the events before the range, then matches the worker exactly.
+    stamps = sorted(m.timestamp()[1] for m in read_topic(recorded.settings, "jobseekers"))
+    middle = datetime.fromtimestamp(stamps[len(stamps) // 2] / 1000, UTC).isoformat()
+    half = _replay(recorded.settings, start=parse_bound(middle))
+    summary = half.report["summary"]
+    assert 0 < half.report["events"]["read"] < recorded.published
+    assert summary["recorded"] > 0 and summary["matches"] == summary["recorded"]
+    assert summary["missing"] == summary["different"] == summary["extra"] == 0, _brief(
+        half.report["differences"]
+    )
+    assert half.run["warm_up_events"] > 0
 
 
 def _brief(differences: list[dict[str, Any]]) -> list[str]:
