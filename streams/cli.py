@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.settings import VARIABLES, Settings, load_settings
-from streams.topics import INPUT_TOPICS
+from streams.topics import INPUT_TOPICS, LEARNING_TOPIC
 
 logger = logging.getLogger("vigie")
 
@@ -134,10 +134,17 @@ def _metadata_lines(metadata: dict[str, Any]) -> list[str]:
     """Readable lines for a snapshot's metadata: online metrics, drift, what it covers."""
     lines = []
     positions = metadata.get("positions", {})
-    if positions:
+    # Input partitions say which events it learnt; the learning topic's, what its learner read.
+    learning = {k: v for k, v in positions.items() if k.rsplit(":", 1)[0].endswith(LEARNING_TOPIC)}
+    inputs = {k: v for k, v in positions.items() if k not in learning}
+    if inputs:
         lines.append(
-            f"covers input up to {sum(positions.values()):,} events "
-            f"over {len(positions)} partition(s)"
+            f"covers input up to {sum(inputs.values()):,} events over {len(inputs)} partition(s)"
+        )
+    if learning:
+        lines.append(
+            "learner read the learning topic up to "
+            + ", ".join(f"{k.rsplit(':', 1)[1]}@{v:,}" for k, v in sorted(learning.items()))
         )
     flat = {k: v for k, v in metadata.items() if k != "positions" and not isinstance(v, dict)}
     if flat:

@@ -30,7 +30,9 @@ def _banner(settings: Settings, log_path: Path) -> str:
             f"  alerts topic {s.topic('alerts')}, dead letters {s.topic('deadletter')}, "
             f"models {s.topic('model-snapshots')}",
             f"  Redis streams {s.key('alerts', 'all')}, {s.key('alerts', 'area', '<dep>')}",
-            f"  Redis hashes {s.key('offer', '<offer id>')}, counters {s.key('metrics', 'worker')}",
+            f"  Redis hashes {s.key('offer', '<offer id>')}, {s.key('jobseeker', '<id>')}, "
+            f"{s.key('email', '<id>')}, counters {s.key('metrics', 'worker')}",
+            "  models: vigie models (versions, metrics, which version each worker serves)",
             f"  worker log: {log_path}",
             "  follow alerts yourself: .venv/bin/vigie alerts tail --area 75",
             "",
