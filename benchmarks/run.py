@@ -178,10 +178,15 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
     _say("2/4 baseline: raw consume + decode loop (1st of 2 runs)")
     before = raw_throughput(settings, n, args.timeout)
 
-    _say("3/4 worker: processing the backlog")
-    worker = WorkerProcess(settings, RESULTS / "worker.log", workdir)
+    _say("3/4 worker: processing the backlog" + (" (scoring + learning processes)" * args.split))
+    worker = WorkerProcess(
+        settings, RESULTS / "worker.log", workdir, role="scoring" if args.split else "all"
+    )
+    learner = WorkerProcess(settings, RESULTS / "learner.log", workdir, role="learning")
     raw_live: RawLive | None = None
     try:
+        if args.split:
+            learner.start()
         worker.start()
         backlog = worker.wait_for(n, timeout_s=args.timeout, started_at=worker.started_at)
         figures["worker"] = {
@@ -196,7 +201,9 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
         # Learning runs beside scoring and lags it: the live phase starts once the learners
         # have caught up, so its latency is the steady state's, not the backlog's learning.
         examples = learning_examples(settings)
-        caught_up_at = worker.wait_learnt(examples, timeout_s=args.timeout)
+        caught_up_at = (learner if args.split else worker).wait_learnt(
+            examples, timeout_s=args.timeout
+        )
         figures["learning"] = {
             "examples": examples,
             "caught_up_s": caught_up_at - worker.started_at,
@@ -231,7 +238,9 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
             "live_peak_rss_mib": raw_live_result["peak_rss_mib"],
             "live_latency_ms": summarize(raw_live_result["latencies_ms"]),
         }
-        figures["worker"]["peak_rss_mib"] = worker.peak_rss_mib()
+        figures["worker"]["peak_rss_mib"] = (worker.peak_rss_mib() or 0.0) + (
+            (learner.peak_rss_mib() or 0.0) if args.split else 0.0
+        )
 
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=30)
         try:
@@ -244,6 +253,8 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
         if raw_live is not None:
             raw_live.stop()
         figures.setdefault("worker", {})["exit_code"] = worker.stop()
+        if args.split:
+            learner.stop()
 
     _say("baseline: raw consume + decode loop (2nd of 2 runs, the worker stopped)")
     after = raw_throughput(settings, n, args.timeout)
@@ -369,6 +380,9 @@ def rows(f: dict[str, Any]) -> list[Row]:
     return table
 
 
+WORKER_SHAPE = {False: "one process (role all)", True: "a scoring and a learning process"}
+
+
 def report(
     f: dict[str, Any], info: dict[str, Any], args: argparse.Namespace, settings: Settings
 ) -> str:
@@ -382,7 +396,8 @@ def report(
         f"Python {info['python']}, Linux {info['kernel']}",
         f"- N = {f['publish']['events']:,} events, seed {args.seed}; live phase: "
         f"{f['live_publish']['events']:,} at {args.live_rate:.0f}/s (same traffic, continued)",
-        f"- worker settings: {settings.partitions} partitions per topic, batch "
+        f"- worker: {WORKER_SHAPE[args.split]}, "
+        f"{settings.partitions} partitions per topic, batch "
         f"{settings.batch_size} within {settings.batch_within_s}s",
         "",
     ]
@@ -452,6 +467,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="simulation seed; the live phase continues the same traffic (default: %(default)s)",
     )
     add("--quick", action="store_true", help=f"smoke run: N={QUICK_EVENTS:,} unless --events")
+    add(
+        "--split",
+        action="store_true",
+        help="run a scoring worker and a learning worker (two processes) instead of one 'all' "
+        "worker; memory is then their sum",
+    )
     add(
         "--live-events",
         type=int,

@@ -67,8 +67,11 @@ class Progress:
 class WorkerProcess:
     """One ``python -m streams.cli worker`` child on the benchmark's namespace."""
 
-    def __init__(self, settings: Settings, log_path: Path, workdir: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, workdir: Path, role: str = "all"
+    ) -> None:
         self.settings = settings
+        self.role = role
         self.log_path = log_path
         self.workdir = workdir  # Faust writes `<app id>-data/` in its working directory
         self.proc: subprocess.Popen[bytes] | None = None
@@ -83,7 +86,7 @@ class WorkerProcess:
         with self.log_path.open("wb") as log:
             self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams.cli", "worker"],
+                [sys.executable, "-m", "streams.cli", "worker", "--role", self.role],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
