@@ -1,4 +1,4 @@
-"""Offline evaluation metrics shared by the use cases' ``evaluate`` modules.
+"""Evaluation metrics (and the logistic function) shared by the use cases' ``evaluate`` modules.
 
 Plain Python on purpose: exact, dependency-free, and the same figures for every use case.
 """
@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+
+def sigmoid(z: float) -> float:
+    """1 / (1 + exp(-z)), safe for large |z|."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
 
 
 def roc_auc(labels: Sequence[bool], scores: Sequence[float]) -> float:

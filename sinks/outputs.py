@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 Alert = dict[str, Any]
@@ -117,6 +118,37 @@ def alert_id(source: SourceRef, rule: str) -> str:
     """
     cause = f"{source.topic}|{source.partition}|{source.offset}|{rule}"
     return hashlib.blake2b(cause.encode(), digest_size=12).hexdigest()
+
+
+def alert_envelope(
+    source: SourceRef,
+    rule: str,
+    *,
+    event_time: datetime,
+    audience: tuple[str, str],
+    subject: tuple[str, str],
+    model: tuple[str, str],
+) -> Alert:
+    """The fields every alert has: deterministic id, audience, subject, model, source event.
+
+    Use cases add what is theirs (severity, French title, reasons, suggestions, inputs, rule).
+    """
+    return {
+        "alert_id": alert_id(source, rule),
+        "alert_type": rule,
+        "created_at": datetime.now(UTC),
+        "event_time": event_time,
+        "audience_kind": audience[0],
+        "audience_id": audience[1],
+        "subject_kind": subject[0],
+        "subject_id": subject[1],
+        "model_name": model[0],
+        "model_version": model[1],
+        "source_topic": source.topic,
+        "source_partition": source.partition,
+        "source_offset": source.offset,
+        "source_timestamp": source.timestamp_ms,
+    }
 
 
 def alert_cause(alert: Alert) -> str:

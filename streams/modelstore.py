@@ -468,6 +468,7 @@ class ManagedModel:
         *,
         interval_s: float = 30.0,
         learns_from: tuple[str, ...] = (),
+        restore: bool = True,
     ) -> None:
         self.name = name
         self.store = store
@@ -477,7 +478,12 @@ class ManagedModel:
         self.describe: Callable[[], dict[str, Any]] = dict
         self.lock = threading.RLock()
         self._save_lock = threading.Lock()
-        self.reload()
+        if restore:
+            self.reload()
+        else:  # a worker's learner: restored when the worker takes its partition (reload)
+            self.model, self.version, self.positions = factory(), 0, {}
+            self.pending = 0
+            self._last_snapshot = time.monotonic()
 
     def reload(self) -> None:
         """Start again from the store's latest snapshot (a learner taking over the model)."""

@@ -209,14 +209,13 @@ class LearningProcessor:
         self.learning = learning
         self.learning_topic = learning_topic
         self.partitions = partitions
+        self._owned: dict[int, list[ManagedModel]] = {}
+        for name, model in learning.learners.items():
+            self._owned.setdefault(learning_partition(name, partitions), []).append(model)
 
     def owned_by(self, partition: int) -> list[ManagedModel]:
         """The models whose examples travel on ``partition`` of the learning topic."""
-        return [
-            m
-            for name, m in self.learning.learners.items()
-            if learning_partition(name, self.partitions) == partition
-        ]
+        return self._owned.get(partition, [])
 
     def process(self, events: Sequence[InputEvent]) -> Outputs:
         """Learn a batch of examples in order; a bad one becomes a dead letter."""

@@ -105,6 +105,7 @@ class Runtime:
                 factory,
                 interval_s=self.settings.snapshot_interval_s if interval_s is None else interval_s,
                 learns_from=(self.learning_topic,),
+                restore=False,  # restore() loads it if and when this worker learns it
             )
         return self.learners[name]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from array import array
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -35,7 +34,7 @@ from agents.emails.model import (
     EmailTriageModel,
 )
 from agents.emails.urgency import UrgencyHit, urgency_rules
-from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate, alert_id
+from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate, alert_envelope
 from streams.modelstore import ManagedModel, ModelView
 
 logger = logging.getLogger(__name__)
@@ -176,15 +175,15 @@ def urgent_alert(record: dict[str, Any], source: SourceRef, t: Triage, model_ver
     first = t.rules[0].title if t.rules else "Urgence détectée par le modèle"
     suggestions = [h.suggestion for h in t.rules] or ["Lire ce message en priorité aujourd'hui."]
     return {
-        "alert_id": alert_id(source, RULE_URGENT),
-        "alert_type": RULE_URGENT,
-        "created_at": datetime.now(UTC),
-        "event_time": record["received_at"],
+        **alert_envelope(
+            source,
+            RULE_URGENT,
+            event_time=record["received_at"],
+            audience=("adviser", record["adviser_id"]),
+            subject=("email", record["email_id"]),
+            model=(MODEL_NAME, model_version),
+        ),
         "severity": "critical",
-        "audience_kind": "adviser",
-        "audience_id": record["adviser_id"],
-        "subject_kind": "email",
-        "subject_id": record["email_id"],
         "title": f"Message urgent de {record['jobseeker_id']} : {first.lower()}",
         "score": round(t.urgency_score, 4) if t.model_urgent else None,
         "reasons": urgency_reasons(t),
@@ -198,13 +197,7 @@ def urgent_alert(record: dict[str, Any], source: SourceRef, t: Triage, model_ver
             "urgency_model_score": f"{t.urgency_score:.4f}",
             "intents": ",".join(t.intent_names),
         },
-        "model_name": MODEL_NAME,
-        "model_version": model_version,
         "rule": f"{RULE_URGENT}:{'+'.join(rules)}",
-        "source_topic": source.topic,
-        "source_partition": source.partition,
-        "source_offset": source.offset,
-        "source_timestamp": source.timestamp_ms,
     }
 
 

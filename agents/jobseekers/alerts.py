@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from agents.jobseekers.hints import Market, MobilityOption, ReconversionOption, place_name
+from agents.jobseekers.hints import Market, MobilityOption, ReconversionOption
 from agents.jobseekers.model import Estimate
 from agents.jobseekers.quality import Flag
-from sinks.outputs import Alert, SourceRef, alert_id
+from agents.wording import count, percent, place_name
+from sinks.outputs import Alert, SourceRef, alert_envelope
 from streams.referential import Referential
 
 RULE_RISK = "jobseeker_long_term_risk"
@@ -47,16 +48,6 @@ CONSTRAINT_SUGGESTIONS = {
     "housing": "Frein logement : orienter vers un accompagnement social ou les aides au "
     "logement liées à la reprise d'emploi.",
 }
-
-
-def count(n: float) -> str:
-    """French grouping of a whole number: ``10 896``."""
-    return f"{round(n):,}".replace(",", " ")
-
-
-def percent(p: float) -> str:
-    """``0.725`` -> ``73 %``."""
-    return f"{round(100 * p)} %"
 
 
 def market_words(ref: Referential, market: Market) -> str:
@@ -111,22 +102,14 @@ def _base(
     model: tuple[str, str],
     event_time: datetime,
 ) -> dict[str, Any]:
-    return {
-        "alert_id": alert_id(source, rule),
-        "alert_type": rule,
-        "created_at": datetime.now(UTC),
-        "event_time": event_time,
-        "audience_kind": "adviser",
-        "audience_id": record["adviser_id"],
-        "subject_kind": "jobseeker",
-        "subject_id": record["jobseeker_id"],
-        "model_name": model[0],
-        "model_version": model[1],
-        "source_topic": source.topic,
-        "source_partition": source.partition,
-        "source_offset": source.offset,
-        "source_timestamp": source.timestamp_ms,
-    }
+    return alert_envelope(
+        source,
+        rule,
+        event_time=event_time,
+        audience=("adviser", record["adviser_id"]),
+        subject=("jobseeker", record["jobseeker_id"]),
+        model=model,
+    )
 
 
 def _inputs(record: dict[str, Any], diag: Diagnostic) -> dict[str, str]:

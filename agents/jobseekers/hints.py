@@ -27,6 +27,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agents.wording import place_name
 from streams.referential import Referential, Tension
 
 WEAK_TENSION_MAX = 2
@@ -93,22 +94,6 @@ class MobilityOption:
     bassin_name: str
     reach_km: float  # the proxy radius the seeker's mobility had to cover
     market: Market
-
-
-def place_name(raw: str | None) -> str | None:
-    """A published upper-case place name in ordinary case: « BASSIN SAINT-LÔ » -> « Saint-Lô ».
-
-    The same rule as the offers' gap reports (``agents.offers.gaps.place_name``), kept here so
-    the use cases do not import each other.
-    """
-    if not raw:
-        return None
-    small = {"de", "du", "des", "la", "le", "les", "et", "sur", "en", "d'", "l'", "aux", "au"}
-    words = []
-    for i, word in enumerate(raw.removeprefix("BASSIN ").lower().split(" ")):
-        parts = [p if (p in small and i) else p[:1].upper() + p[1:] for p in word.split("-")]
-        words.append("-".join(parts))
-    return " ".join(words)
 
 
 def _market(

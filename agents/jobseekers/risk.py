@@ -47,6 +47,8 @@ from typing import Any
 
 from river import linear_model, metrics, optim, preprocessing
 
+from agents.metrics import sigmoid
+
 HORIZON_DAYS = 365.0
 LEARNING_RATE = 0.01
 L2 = 1e-4
@@ -56,14 +58,6 @@ PRIOR_BASE_RATE = 0.5  # where the base rate starts: no opinion
 RATE_PSEUDO_COUNT = 20.0
 RATE_DECAY = 0.999  # the base rate forgets with a half-life of ~700 outcomes
 P_CLIP = 1e-6
-
-
-def sigmoid(z: float) -> float:
-    """1 / (1 + exp(-z)), safe for large |z|."""
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
 
 
 def logit(p: float) -> float:

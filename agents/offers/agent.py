@@ -35,10 +35,8 @@ def offers_handler(rt: Runtime) -> OffersHandler:
     """Build the use case from the worker's models (views and learners) and settings."""
     s = rt.settings
     intelligence = offer_intelligence_factory(s)
-    state = rt.learner(MODEL_NAME, intelligence)
-    state.model.open_offers.max_open_days = s.open_offer_max_days
     return OffersHandler(
-        state,
+        rt.learner(MODEL_NAME, intelligence),
         rt.referential,
         supply=rt.learner(SUPPLY_MODEL_NAME, make_jobseeker_supply),
         state_view=rt.view(MODEL_NAME, intelligence),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from agents.offers.gaps import AreaWords, Gap, GapReport, count, euros, percent
+from agents.offers.gaps import AreaWords, Gap, GapReport, euros
 from agents.offers.prior import BMO_NATIONAL_SHARE, MarketContext, Prior
 from agents.offers.risk import RiskEstimate
-from sinks.outputs import Alert, SourceRef, alert_id
+from agents.wording import count, percent
+from sinks.outputs import Alert, SourceRef, alert_envelope
 
 RULE_LOW_SALARY = "offer_low_salary"
 RULE_HARD_TO_FILL = "offer_hard_to_fill"
@@ -42,22 +42,14 @@ class SalaryFinding:
 def _base(
     record: dict[str, Any], source: SourceRef, rule: str, model: tuple[str, str]
 ) -> dict[str, Any]:
-    return {
-        "alert_id": alert_id(source, rule),
-        "alert_type": rule,
-        "created_at": datetime.now(UTC),
-        "event_time": record["posted_at"],
-        "audience_kind": "area",
-        "audience_id": record["departement"],
-        "subject_kind": "offer",
-        "subject_id": record["offer_id"],
-        "model_name": model[0],
-        "model_version": model[1],
-        "source_topic": source.topic,
-        "source_partition": source.partition,
-        "source_offset": source.offset,
-        "source_timestamp": source.timestamp_ms,
-    }
+    return alert_envelope(
+        source,
+        rule,
+        event_time=record["posted_at"],
+        audience=("area", record["departement"]),
+        subject=("offer", record["offer_id"]),
+        model=model,
+    )
 
 
 def low_salary_alert(

@@ -35,7 +35,6 @@ from typing import Any
 import orjson
 
 from agents.metrics import log_loss, reliability, roc_auc
-from agents.offers.gaps import percent
 from agents.offers.logic import Assessment, OffersConfig, OffersHandler
 from agents.offers.model import (
     MODEL_NAME,
@@ -43,6 +42,7 @@ from agents.offers.model import (
     make_jobseeker_supply,
     make_offer_intelligence,
 )
+from agents.wording import percent
 from sinks.outputs import Outputs, SourceRef
 from streams.errors import MappingError, ValidationError
 from streams.modelstore import ManagedModel, MemoryModelStore

@@ -24,6 +24,7 @@ from typing import Any
 
 from agents.offers.baseline import LocalNorms, MarketFigures
 from agents.offers.features import FULL_TIME_HOURS, QUALIFICATION_RANK, OfferFacts
+from agents.wording import count, percent
 
 EXPERIENCE_MARGIN_MONTHS = 12.0
 RARE_CONTRACT_SHARE = 0.15
@@ -59,19 +60,9 @@ CONTRACT_WORDS: dict[str, str] = {
 }
 
 
-def count(n: float) -> str:
-    """French grouping of a whole number: ``10 896``."""
-    return f"{round(n):,}".replace(",", " ")
-
-
 def euros(amount: float) -> str:
     """French formatting of a monthly amount: ``2 150 €``."""
     return count(amount) + " €"
-
-
-def percent(share: float) -> str:
-    """French formatting of a share: ``64 %``."""
-    return f"{round(share * 100)} %"
 
 
 def duration(months: float, *, approximate: bool = False) -> str:
@@ -110,18 +101,6 @@ class AreaWords:
         if level == "region":
             return "dans la région de l'offre"
         return "en France"
-
-
-def place_name(raw: str | None) -> str | None:
-    """A published upper-case place name in ordinary case: « SAINT-LÔ » -> « Saint-Lô »."""
-    if not raw:
-        return None
-    small = {"de", "du", "des", "la", "le", "les", "et", "sur", "en", "d'", "l'", "aux", "au"}
-    words = []
-    for i, word in enumerate(raw.removeprefix("BASSIN ").lower().split(" ")):
-        parts = [p if (p in small and i) else p[:1].upper() + p[1:] for p in word.split("-")]
-        words.append("-".join(parts))
-    return " ".join(words)
 
 
 @dataclass(frozen=True, slots=True)

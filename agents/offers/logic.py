@@ -42,7 +42,7 @@ from agents.offers.features import (
     market_keys,
     offer_facts,
 )
-from agents.offers.gaps import AreaWords, GapReport, euros, gap_report, place_name
+from agents.offers.gaps import AreaWords, GapReport, euros, gap_report
 from agents.offers.model import (
     MODEL_NAME,
     RISK_METRICS_NAME,
@@ -54,6 +54,7 @@ from agents.offers.model import (
 )
 from agents.offers.prior import MarketContext, Prior, market_context, tension_prior
 from agents.offers.risk import DAY_S, LABEL_AFTER_DAYS, RiskEstimate, hard_to_fill_label
+from agents.wording import place_name
 from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate
 from streams.modelstore import ManagedModel, ModelView
 from streams.referential import Referential

@@ -34,13 +34,13 @@ True
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from river import drift, linear_model, metrics, optim, preprocessing
 
+from agents.metrics import sigmoid
 from agents.offers.features import logit
 
 DAY_S = 86_400.0
@@ -62,14 +62,6 @@ RATE_DECAY = 0.999  # the base rate forgets with a half-life of ~700 outcomes
 # one class (quick hires close first, slow ones come 37 days later), uncapped balancing
 # weights reach the hundreds and blow the weights up.
 MAX_CLASS_WEIGHT = 4.0
-
-
-def sigmoid(z: float) -> float:
-    """1 / (1 + exp(-z)), safe for large |z|."""
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
 
 
 def hard_to_fill_label(posted_at: float, record: dict[str, Any]) -> bool | None:

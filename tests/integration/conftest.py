@@ -85,11 +85,11 @@ def wait_for_model(
     return version
 
 
-@pytest.fixture
-def settings(kafka_bootstrap: str, redis_url: str) -> Iterator[Settings]:
-    """Settings of a fresh, isolated namespace, with its topics created (deleted after)."""
+def namespace_settings(kafka_bootstrap: str, redis_url: str) -> Settings:
+    """Settings of a new, isolated namespace (topics, Redis keys, consumer groups), tuned so
+    that workers snapshot and pick snapshots up within a second."""
     ns = uuid.uuid4().hex[:10]
-    s = load_settings(
+    return load_settings(
         {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url},
         topic_prefix=f"it-{ns}.",
         redis_prefix=f"it-{ns}",
@@ -101,6 +101,12 @@ def settings(kafka_bootstrap: str, redis_url: str) -> Iterator[Settings]:
         model_refresh_s=0.5,
         web_port=0,
     )
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, redis_url: str) -> Iterator[Settings]:
+    """Settings of a fresh, isolated namespace, with its topics created (deleted after)."""
+    s = namespace_settings(kafka_bootstrap, redis_url)
     create_topics(s)
     yield s
     failures = delete_namespace(s)

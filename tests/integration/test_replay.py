@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,10 +31,16 @@ from streams.modelstore import KafkaModelStore
 from streams.replay import ReplayOptions, ReplayResult, run_replay
 from streams.replay.bounds import parse_bound
 from streams.replay.versions import FROM_WORKER, parse_label
-from streams.settings import PROJECT_ROOT, Settings, load_settings
+from streams.settings import PROJECT_ROOT, Settings
 from streams.simulate import run_simulation
 from streams.topics import INPUT_TOPICS, TOPICS
-from tests.integration.conftest import WorkerProcess, read_topic, settings_env, wait_for
+from tests.integration.conftest import (
+    WorkerProcess,
+    namespace_settings,
+    read_topic,
+    settings_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -56,17 +61,7 @@ def recorded(
     kafka_bootstrap: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Recorded]:
     """Simulated traffic processed by a real worker, then the worker stopped."""
-    ns = uuid.uuid4().hex[:10]
-    s = load_settings(
-        {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url},
-        topic_prefix=f"it-{ns}.",
-        redis_prefix=f"it-{ns}",
-        app_id=f"vigie-it-{ns}",
-        partitions=2,
-        batch_within_s=0.05,
-        snapshot_interval_s=1.0,
-        web_port=0,
-    )
+    s = namespace_settings(kafka_bootstrap, redis_url)
     create_topics(s)
     try:
         half = EVENTS // 2

@@ -8,7 +8,8 @@ import pytest
 
 from agents.offers.baseline import LocalNorms, MarketBaseline, local_norms
 from agents.offers.features import OfferFacts, market_keys
-from agents.offers.gaps import AreaWords, duration, gap_report, percent, place_name
+from agents.offers.gaps import AreaWords, duration, gap_report
+from agents.wording import percent, place_name
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
 KEYS = market_keys("G1803", bassin="8432", departement="26", region="84")
