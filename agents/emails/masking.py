@@ -23,8 +23,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
-PLACEHOLDERS = ("<IBAN>", "<NIR>", "<EMAIL>", "<TEL>", "<ADRESSE>")
+from agents.emails import language
+from agents.emails.names import name_spans
+
+PLACEHOLDERS = (
+    "<IBAN>",
+    "<NIR>",
+    "<EMAIL>",
+    "<TEL>",
+    "<ADRESSE>",
+    "<DATE_NAISSANCE>",
+    "<CAF>",
+    "<ID_FT>",
+    "<NOM>",
+)
 
 _SEP = r"[ \t.\-]?"
 _STREET_TYPES = (
@@ -76,6 +90,35 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _CHEAP_CHECK = {"<EMAIL>": ("@", "[at]", "(at)")}
+_MONTHS = (
+    r"janv(?:ier)?|f[ée]vr?(?:ier)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|"
+    r"sept(?:embre)?|oct(?:obre)?|nov(?:embre)?|d[ée]c(?:embre)?|january|february|march|april|"
+    r"may|june|july|august|september|october|november|december"
+)
+_DATE = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:1er|\d{1,2})\s+(?:"
+    + _MONTHS
+    + r")\.?\s+(?:19|20)\d{2}"
+    r"|(?:" + _MONTHS + r")\s+\d{1,2},?\s+(?:19|20)\d{2})"
+)
+# Identifiers and dates the guide counts as personal data, found by what stands before them.
+_CONTEXT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "<DATE_NAISSANCE>",
+        re.compile(
+            r"(?:\bn[ée]e?s?(?:\(e\))?\s+(?:le\s+)?|\bdate\s+de\s+naissance\s*:?\s*(?:le\s+)?|"
+            r"\bDDN\s*:?\s*|\bborn\s+(?:on\s+)?|\bdate\s+of\s+birth\s*:?\s*|\bDOB\s*:?\s*)"
+            r"(" + _DATE + r")",
+            re.I,
+        ),
+    ),
+    (
+        "<CAF>",
+        re.compile(r"(?:allocataire|\bCAF\b|\bMSA\b)[^\d\n]{0,40}?(?<![\d])(\d{7})(?![\d])", re.I),
+    ),
+)
+# France Travail identifier: 7 digits and a letter (« 4821937K », « 4821937 K »).
+_FT_ID = re.compile(r"(?<![\w])\d{7}\s?[A-Za-z](?![\w])")
 
 
 def mask(text: str) -> str:
@@ -83,27 +126,75 @@ def mask(text: str) -> str:
     return mask_counting(text)[0]
 
 
-def mask_counting(text: str) -> tuple[str, Counter[str]]:
-    """``text`` masked, and how many items of each kind were masked."""
-    counts: Counter[str] = Counter()
+def mask_counting(text: str, doc: Any | None = None) -> tuple[str, Counter[str]]:
+    """``text`` masked, and how many items of each kind were masked.
+
+    ``doc`` is spaCy's parse of ``text`` when the caller has it already (a batch parsed with
+    ``nlp.pipe``); without it, the text is parsed here.
+    """
+    spans = pii_spans(text, doc)
+    return apply_spans(text, spans), Counter(s[2] for s in spans)
+
+
+def mask_many(texts: list[str]) -> list[tuple[str, Counter[str]]]:
+    """:func:`mask_counting` of each text, with one ``nlp.pipe`` pass for the whole list."""
+    parsed = language.docs(texts) if any(_may_hold_name(t) for t in texts) else [None] * len(texts)
+    return [
+        mask_counting(t, d if d is not None else _NO_DOC)
+        for t, d in zip(texts, parsed, strict=True)
+    ]
+
+
+_NO_DOC = object()  # a text with no name to look for: no parse
+
+
+def _may_hold_name(text: str) -> bool:
+    return any(c.isalpha() for c in text)
+
+
+def pii_spans(text: str, doc: Any | None = None) -> list[tuple[int, int, str]]:
+    """Sorted, disjoint ``(start, end, placeholder)`` of every personal datum in ``text``."""
+    found: list[tuple[int, int, str]] = []
     for placeholder, pattern in _PATTERNS:
         needles = _CHEAP_CHECK.get(placeholder)
         if needles is not None and not any(n in text for n in needles):
             continue  # skip a costly scan when the text cannot contain one
         if placeholder == "<EMAIL>":
-            text, n = _mask_emails(text, pattern)
+            found.extend(_email_spans(text, pattern))
         else:
-            text, n = pattern.subn(placeholder, text)
-        if n:
-            counts[placeholder] += n
-    return text, counts
+            found.extend((m.start(), m.end(), placeholder) for m in pattern.finditer(text))
+    for placeholder, pattern in _CONTEXT_PATTERNS:
+        found.extend((m.start(1), m.end(1), placeholder) for m in pattern.finditer(text))
+    found.extend((m.start(), m.end(), "<ID_FT>") for m in _FT_ID.finditer(text))
+    if doc is None:
+        doc = language.doc(text) if _may_hold_name(text) else None
+    elif doc is _NO_DOC:
+        doc = None
+    found.extend((s, e, "<NOM>") for s, e in name_spans(text, doc))
+    # Earlier kinds win an overlap: the patterns are precise, names come last.
+    kept: list[tuple[int, int, str]] = []
+    for span in found:
+        if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
+            kept.append(span)
+    return sorted(kept)
 
 
-def _mask_emails(text: str, pattern: re.Pattern[str]) -> tuple[str, int]:
+def apply_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """``text`` with each span replaced by its placeholder."""
+    parts, done = [], 0
+    for start, end, placeholder in spans:
+        parts.append(text[done:start])
+        parts.append(placeholder)
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _email_spans(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int, str]]:
     # The pattern would be tried at every position of the text; an address needs an « @ » (or
     # « [at] »), so only the stretch around each one is searched.
-    parts: list[str] = []
-    done = count = 0
+    spans: list[tuple[int, int, str]] = []
+    done = 0
     for at in re.finditer(r"@|\[at\]|\(at\)", text):
         if at.start() < done:
             continue
@@ -111,9 +202,6 @@ def _mask_emails(text: str, pattern: re.Pattern[str]) -> tuple[str, int]:
         match = pattern.search(text, window_start, at.end() + 260)
         if match is None or match.start() > at.start():
             continue
-        parts.append(text[done : match.start()])
-        parts.append("<EMAIL>")
+        spans.append((match.start(), match.end(), "<EMAIL>"))
         done = match.end()
-        count += 1
-    parts.append(text[done:])
-    return "".join(parts), count
+    return spans

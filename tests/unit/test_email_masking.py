@@ -7,7 +7,7 @@ import re
 import pytest
 
 from agents.emails.features import prepare_email
-from agents.emails.masking import mask, mask_counting
+from agents.emails.masking import mask, mask_counting, mask_many
 from streams.simulator import SimEvent, simulate
 
 
@@ -99,3 +99,42 @@ def test_every_personal_datum_the_simulator_writes_is_masked() -> None:
             assert _digits(found)[-8:] not in digits, (e.record["email_id"], found)
         assert "@exemple.fr" not in norm
         assert not re.search(r"\d+ (?:rue|avenue|boulevard|chemin|impasse|place|allee) ", norm)
+
+
+# Names and the identifiers of the labelling guide ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Cordialement,\nKarim Benali", "Cordialement,\n<NOM>"),
+        ("BENALI Karim, identifiant 4821937K", "<NOM>, identifiant <ID_FT>"),
+        ("merci\nfatoumata diallo", "merci\n<NOM>"),
+        ("JE SUIS JEAN-LUC MARTIN ET JE VEUX MON ARGENT", "JE SUIS <NOM> ET JE VEUX MON ARGENT"),
+        ("Le 03/10/2024, Sophie MARCHAND a écrit :", "Le 03/10/2024, <NOM> a écrit :"),
+        ("Mon fils Lucas Da Silva est malade.", "Mon fils <NOM> est malade."),
+        ("née le 12/03/1988, numéro allocataire CAF 2345678",
+         "née le <DATE_NAISSANCE>, numéro allocataire CAF <CAF>"),
+    ],
+)  # fmt: skip
+def test_full_names_and_guide_identifiers_are_masked(text: str, kept: str) -> None:
+    assert mask(text) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bonjour Madame Lefèvre, merci pour votre appel.",  # courtesy form + surname: kept
+        "Je passerai à l'agence France Travail de Lyon Part-Dieu jeudi.",  # agency and city
+        "Merci Karim, à jeudi.",  # a lone first name
+        "Mon RIB et ma carte Vitale sont joints.",
+        "Offre 190HCYJ, réclamation n° 2024-77812.",  # reference numbers
+    ],
+)
+def test_what_the_guide_does_not_count_as_personal_data_is_kept(text: str) -> None:
+    assert mask(text) == text
+
+
+def test_mask_many_parses_a_batch_once_and_agrees_with_mask() -> None:
+    texts = ["Cordialement,\nKarim Benali", "rien à masquer", "", "Le 3/10, Ana DOS SANTOS a écrit"]
+    assert [m for m, _ in mask_many(texts)] == [mask(t) for t in texts]

