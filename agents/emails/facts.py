@@ -51,11 +51,19 @@ _RELATIVE = {
     "ce matin": (0, 6, 12), "cet apres-midi": (0, 12, 18), "cet apres midi": (0, 12, 18),
     "ce soir": (0, 18, 24), "cette nuit": (0, 20, 24), "demain": (1, 0, 24),
     "apres-demain": (2, 0, 24), "apres demain": (2, 0, 24),
+    # SMS and English forms of the same words
+    "ajd": (0, 0, 24), "tout a l'heure": (0, 0, 24), "cet aprem": (0, 12, 18),
+    "cette aprem": (0, 12, 18), "ce aprem": (0, 12, 18), "dem1": (1, 0, 24),
+    "today": (0, 0, 24), "this morning": (0, 6, 12), "this afternoon": (0, 12, 18),
+    "this evening": (0, 18, 24), "tonight": (0, 18, 24), "tomorrow": (1, 0, 24),
+    "day after tomorrow": (2, 0, 24),
 }  # fmt: skip
 _DATE = re.compile(
     r"\b(?:"
-    r"(?P<rel>apres[- ]demain|aujourd'?hui|auj|ce matin|cet apres[- ]midi|ce soir|cette nuit"
-    r"|demain)"
+    r"(?P<rel>apres[- ]demain|aujourd'?hui|auj|ajd|ce matin|cet apres[- ]midi|cet? aprem|cette apr"
+    r"em"
+    r"|ce soir|cette nuit|demain|dem1|day after tomorrow|today|tomorrow|tonight|tout a l'heure"
+    r"|this (?:morning|afternoon|evening))"
     rf"|(?P<this>ce |cette )?(?P<wd>{_DAY})(?: (?P<next>prochain))?"
     rf"(?: (?:le )?(?P<wdday>\d{{1,2}})(?:er)?(?: (?P<wdmonth>{_MONTH}))?)?"
     rf"|(?P<day>\d{{1,2}})(?:er)? (?P<month>{_MONTH})(?: (?P<year>\d{{4}}))?"
@@ -67,7 +75,11 @@ _TIME = re.compile(
     r"|(?P<noon>midi))(?![\w])"
 )
 _PART_OF_DAY = re.compile(r" (?P<part>matin|apres-midi|apres midi|soir|midi)\b")  # use .match
-_MAY_HAVE_DATE = re.compile(rf"\d|demain|auj|ce matin|cet apres|ce soir|cette nuit|{_DAY}")
+_MAY_HAVE_DATE = re.compile(
+    rf"\d|demain|auj|ajd|ce matin|cet apres|aprem|ce soir|cette nuit|today|tomorrow|tonight|this "
+    rf"|tout a l'heure"
+    rf"|{_DAY}"
+)
 _SENTENCE_END = re.compile(r"[.!?;\n]+(?:\s|$)|\n")
 DAY_STARTS_AT = 5  # « demain » written at 01:00 means later the same calendar day
 TIME_ATTACH_CHARS = 40  # a time belongs to a date mentioned this close before or after it

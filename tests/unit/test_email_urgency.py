@@ -38,9 +38,18 @@ def hits(text: str, received: datetime = MONDAY_10H) -> list[UrgencyHit]:
         ("Le frigo est vide et on m'a coupé l'électricité.", "ressources"),
         ("Je n'ai plus rien pour nourrir ma famille.", "ressources"),
         ("Le soir on se débrouille avec les restos du cœur.", "ressources"),
-        ("Mon allocation a été suspendue sans prévenir.", "perte_droits"),
-        ("Je vais être radié si je ne justifie pas mon absence.", "perte_droits"),
+        (
+            "Mon allocation a été suspendue sans prévenir, je n'ai aucun autre revenu.",
+            "perte_droits",
+        ),
+        ("J'ai reçu un courrier m'annonçant ma radiation pour absence.", "perte_droits"),
         ("Ma radiation sera effective demain.", "perte_droits"),
+        ("Merci pour tout, vous n'aurez plus à vous occuper de mon dossier.", "adieu"),
+        ("Je ne serai sans doute plus là le mois prochain pour la refaire.", "adieu"),
+        ("Je sais où se trouve l'agence et à quelle heure elle sort le soir.", "menace"),
+        ("Dites-lui de bien regarder derrière lui en sortant du parking.", "menace"),
+        ("Il me reste 12 euros pour nourrir ma fille jusqu'à la fin du mois.", "ressources"),
+        ("My husband hit me again last night.", "violence"),
     ],
 )
 def test_keyword_rules_catch_direct_and_indirect_wording(text: str, rule: str) -> None:
@@ -56,7 +65,14 @@ def test_missing_accents_and_capitals_change_nothing() -> None:
     [
         "Ce n'est pas urgent, répondez-moi quand vous pourrez.",
         "Je ne suis pas en danger, rassurez-vous.",
-        "J'ai reçu un courrier m'annonçant ma radiation pour absence.",  # done, not imminent
+        # a deregistration that is only feared, or a stop the writer can live with
+        "Je vais être radié si je ne justifie pas mon absence ?",
+        "Mon ARE est suspendue ce mois-ci, ce n'est pas urgent, j'ai un salaire.",
+        "Ma conseillère va me tuer, j'ai encore oublié mon actualisation.",
+        "Je sais où se trouve l'agence, j'y passais tous les jours.",
+        "J'ai quitté mon ex-mari violent il y a deux ans, je suis en sécurité.",
+        "Je confirme ma présence demain à 14h pour l'atelier CV.",
+        "Merci pour tout, vous n'aurez plus à vous occuper de mon dossier : je déménage à Lyon.",
         "Je n'ai pas pu venir au rendez-vous de ce matin.",  # past
         "Pouvez-vous m'envoyer une attestation d'inscription ?",
         "Je travaille à l'aide de mon conseiller sur mon projet.",
@@ -68,7 +84,7 @@ def test_ordinary_emails_raise_nothing(text: str) -> None:
 
 
 def test_appointment_tomorrow_is_within_48_hours_with_the_resolved_date() -> None:
-    [hit] = hits("Mon rendez-vous est demain à 14h30 et je n'ai toujours rien.")
+    [hit] = hits("Mon rendez-vous est demain à 14h30 et je n'ai toujours rien reçu.")
     assert hit.rule == "rdv_48h"
     assert hit.hours == pytest.approx(28.5)  # Monday 10:00 -> Tuesday 14:30
     assert "mardi 13 janvier à 14h30" in hit.message
@@ -78,17 +94,27 @@ def test_appointment_tomorrow_is_within_48_hours_with_the_resolved_date() -> Non
 @pytest.mark.parametrize(
     ("text", "received", "urgent"),
     [
-        # « jeudi à 14h » seen on Monday 10:00 is 76 h away; seen on Tuesday 18:00, 20 h away.
-        ("Entretien jeudi à 14h", MONDAY_10H, False),
-        ("Entretien jeudi à 14h", datetime(2026, 1, 13, 17, 0, tzinfo=UTC), True),
-        ("Convocation le 13/01 à 9h", MONDAY_10H, True),
-        ("Convocation le 13 janvier", MONDAY_10H, True),
-        ("Convocation le 20/01", MONDAY_10H, False),
-        ("rdv lundi prochain", datetime(2026, 1, 17, 15, 0, tzinfo=UTC), True),  # Sat -> Mon
-        ("rdv lundi prochain", MONDAY_10H, False),  # Monday -> next Monday
-        ("L'employeur m'attend après-demain.", MONDAY_10H, True),
+        # An appointment is urgent when it is soon AND must be moved (or something is missing).
+        # « jeudi » seen on Monday is three days away; seen on Wednesday, it is tomorrow.
+        ("Entretien jeudi à 14h, je ne pourrai pas venir", MONDAY_10H, False),
+        (
+            "Entretien jeudi à 14h, je ne pourrai pas venir",
+            datetime(2026, 1, 14, 9, 0, tzinfo=UTC),
+            True,
+        ),
+        ("Convocation le 13/01 à 9h, je dois la déplacer", MONDAY_10H, True),
+        ("Convocation le 20/01, je dois la déplacer", MONDAY_10H, False),
+        ("rdv lundi prochain, je dois l'annuler", datetime(2026, 1, 17, 15, 0, tzinfo=UTC), False),
+        (
+            "L'employeur m'attend après-demain, je ne sais pas comment faire sans ce document.",
+            MONDAY_10H,
+            True,
+        ),
+        ("Je ne pourrai pas venir demain au rendez-vous de 11h.", MONDAY_10H, True),
+        ("Rendez-vous demain à 11h : je serai présent, comptez sur moi.", MONDAY_10H, False),
         # A precise time within 48 h counts even without the word « rendez-vous ».
         ("C'est pour demain 9h et je n'ai toujours rien reçu.", MONDAY_10H, True),
+        ("I have an appointment tomorrow but I can't make it, can we move it?", MONDAY_10H, True),
         ("Mon entretien d'hier s'est bien passé.", MONDAY_10H, False),
     ],
 )
@@ -117,12 +143,14 @@ def test_until_5am_today_is_still_the_previous_day() -> None:
     # Written at 01:30 on Tuesday: « demain » means Tuesday, a few hours away.
     night = datetime(2026, 1, 13, 0, 30, tzinfo=UTC)
     assert writers_day(night.astimezone(MONDAY_10H.tzinfo)) == date(2026, 1, 12)
-    [hit] = hits("J'ai un entretien demain à 9h", night)
+    [hit] = hits("J'ai un entretien demain à 9h et je n'ai pas reçu la convocation", night)
     assert hit.hours == pytest.approx(7.5)
 
 
 def test_several_rules_give_several_reasons_in_french() -> None:
-    found = hits("On va nous mettre dehors et je suis à bout. Entretien demain à 9h.")
+    found = hits(
+        "On va nous mettre dehors et je suis à bout. Entretien demain à 9h, je dois l'annuler."
+    )
     assert [h.rule for h in found] == ["detresse", "logement", "rdv_48h"]
     assert all(h.message and h.suggestion and h.title for h in found)
     assert "115" in found[1].suggestion
