@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import redis
 from confluent_kafka import KafkaException
 
-from schemas.codec import Codec
+from schemas.codec import Codec, Decoded
 from sinks.kafka_sink import KafkaSink
 from sinks.outputs import DeadLetter, Example, Outputs, SourceRef
 from sinks.redis_sink import RedisSink
@@ -155,13 +155,20 @@ class Processor:
         """Process a batch in order; bad events become dead letters, never exceptions.
 
         A dead-lettered event causes nothing else: what its use cases had already added to
-        the batch's outputs before one of them failed is dropped.
+        the batch's outputs before one of them failed is dropped. The batch is decoded and
+        checked first, then each use case with a ``prefetch`` method sees its valid records
+        at once (the email triage parses a batch in one ``nlp.pipe``), then every event is
+        handled in order.
         """
         out = Outputs()
-        for event in events:
+        decoded: list[Decoded | Exception] = [self._decode(event) for event in events]
+        self._prefetch(decoded)
+        for event, item in zip(events, decoded, strict=True):
             mark = out.mark()
             try:
-                self._process_one(event, out)
+                if isinstance(item, Exception):
+                    raise item
+                self._dispatch(event, item, out)
             except InputError as exc:
                 out.rollback(mark)
                 out.dead_letters.append(_dead_letter(event, type(exc).__name__, str(exc)))
@@ -177,19 +184,39 @@ class Processor:
                 out.dead_letters.append(_dead_letter(event, "UnexpectedError", reason))
         return out
 
-    def _process_one(self, event: InputEvent, out: Outputs) -> None:
-        decoded = self.codec.decode(event.value)
-        short_topic = event.source.topic.removeprefix(self.topic_prefix)
-        spec = BY_NAME.get(short_topic)
-        if spec is not None and decoded.name not in spec.records:
-            raise InputError(f"{decoded.name} does not belong on topic {event.source.topic}")
-        sent_at = datetime.fromtimestamp(event.source.timestamp_ms / 1000, UTC)
-        check_record(decoded.name, decoded.record, self.referential, sent_at)
-        handlers = self._by_record.get(decoded.name)
-        if not handlers:
-            raise InputError(f"no use case handles {decoded.name}")
+    def _decode(self, event: InputEvent) -> Decoded | Exception:
+        """The event's record, decoded and checked, or the error that makes it a dead letter."""
+        try:
+            decoded = self.codec.decode(event.value)
+            short_topic = event.source.topic.removeprefix(self.topic_prefix)
+            spec = BY_NAME.get(short_topic)
+            if spec is not None and decoded.name not in spec.records:
+                raise InputError(f"{decoded.name} does not belong on topic {event.source.topic}")
+            sent_at = datetime.fromtimestamp(event.source.timestamp_ms / 1000, UTC)
+            check_record(decoded.name, decoded.record, self.referential, sent_at)
+            if not self._by_record.get(decoded.name):
+                raise InputError(f"no use case handles {decoded.name}")
+        except Exception as exc:  # handled, in order, with the event it belongs to
+            return exc
+        return decoded
+
+    def _prefetch(self, decoded: list[Decoded | Exception]) -> None:
+        valid = [d for d in decoded if not isinstance(d, Exception)]
+        for handler in self.handlers:
+            prefetch = getattr(handler, "prefetch", None)
+            if prefetch is None:
+                continue
+            mine = [(d.name, d.record) for d in valid if d.name in handler.records]
+            if not mine:
+                continue
+            try:
+                prefetch(mine)
+            except Exception:  # a failed prefetch only costs speed: each record is redone alone
+                logger.exception("prefetch failed in %s", type(handler).__name__)
+
+    def _dispatch(self, event: InputEvent, decoded: Decoded, out: Outputs) -> None:
         first_example = len(out.examples)
-        for handler in handlers:
+        for handler in self._by_record[decoded.name]:
             handler.handle(decoded.name, decoded.record, event.source, out)
         if self.inline is not None:
             self.inline.apply_since(first_example, out)

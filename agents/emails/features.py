@@ -27,10 +27,14 @@ import unicodedata
 import zlib
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
+from agents.emails import language
 from agents.emails.cleaning import CleanedEmail, clean_email
-from agents.emails.masking import PLACEHOLDERS, mask_counting
+from agents.emails.masking import PLACEHOLDERS, apply_spans, pii_spans
+from agents.emails.semantics import semantic_features, sense_features
 
 BUCKETS = 1 << 16  # hash space: 65,536 buckets (uint16), see the README for the trade-off
 MAX_TOKENS = 150  # words kept per email: the subject and first paragraphs say what it is about
@@ -123,6 +127,18 @@ def as_input(features: array[int] | list[int], *extra: int) -> dict[int, float]:
     return dict.fromkeys(keys, value)
 
 
+@cache
+def sense_buckets() -> frozenset[int]:
+    """Buckets of the urgency-sense features (:func:`agents.emails.semantics.sense_features`)."""
+    return frozenset(_bucket(f) for f in sense_features())
+
+
+def intent_input(features: array[int] | list[int], *extra: int) -> dict[int, float]:
+    """:func:`as_input` for the intent and draft models: the urgency-sense buckets left out."""
+    senses = sense_buckets()
+    return as_input([f for f in features if f not in senses], *extra)
+
+
 def tagged_bucket(tag: str) -> int:
     """The bucket of a non-word feature such as ``intent=paiement``."""
     return _bucket("#" + tag)
@@ -136,13 +152,49 @@ class PreparedEmail:
     features: array[int]
     cleaned: CleanedEmail  # NOT masked: use only to read the cleaning flags
     masked: Counter[str]  # personal data masked, by kind
+    masked_text: str = ""  # the masked body, not normalised (the optional generative drafts)
 
 
 def prepare_email(subject: str | None, body: str | None, body_format: str | None) -> PreparedEmail:
-    """Clean, mask and normalise an email, and hash its words into features."""
-    cleaned = clean_email(subject, body, body_format)
-    masked_subject, counts = mask_counting(cleaned.subject)
-    masked_text, body_counts = mask_counting(cleaned.text)
-    counts.update(body_counts)
-    norm = normalise(masked_subject) + "\n" + normalise(masked_text)
-    return PreparedEmail(norm, hashed_features(tokens(norm, normalised=True)), cleaned, counts)
+    """Clean, mask and normalise an email, and hash its words and meaning into features."""
+    return prepare_emails([(subject, body, body_format)])[0]
+
+
+def prepare_emails(
+    emails: Sequence[tuple[str | None, str | None, str | None]],
+) -> list[PreparedEmail]:
+    """:func:`prepare_email` for a batch, with one pass of the French pipeline for all of it.
+
+    Each cleaned subject and body is parsed once; the parse gives the names to mask and the
+    lemmas and vectors of :mod:`agents.emails.semantics`, read only outside the masked spans.
+    Subject words are features of their own (``s:``): the body says what an email is about.
+    """
+    cleaned = [clean_email(*email) for email in emails]
+    texts = [part for c in cleaned for part in (c.subject, c.text)]
+    parsed = language.docs(texts)
+    out = []
+    for k, c in enumerate(cleaned):
+        subject_doc, text_doc = parsed[2 * k], parsed[2 * k + 1]
+        subject_spans = pii_spans(c.subject, subject_doc)
+        text_spans = pii_spans(c.text, text_doc)
+        masked_subject = apply_spans(c.subject, subject_spans)
+        masked_text = apply_spans(c.text, text_spans)
+        counts = Counter(s[2] for s in subject_spans + text_spans)
+        norm_subject, norm_text = normalise(masked_subject), normalise(masked_text)
+        words = ["s:" + w for w in tokens(norm_subject, normalised=True)]
+        words += tokens(norm_text, normalised=True)
+        meaning = semantic_features(text_doc, [(s, e) for s, e, _ in text_spans])
+        meaning += semantic_features(subject_doc, [(s, e) for s, e, _ in subject_spans], "s:")
+        features = hashed_features(words)
+        buckets = set(features)
+        buckets.update(_bucket(m) for m in meaning)
+        out.append(
+            PreparedEmail(
+                norm_subject + "\n" + norm_text,
+                array("H", sorted(buckets)),
+                c,
+                counts,
+                masked_text,
+            )
+        )
+    return out

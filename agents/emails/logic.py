@@ -17,14 +17,23 @@ from __future__ import annotations
 
 import logging
 from array import array
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
 from agents.emails.drafts import ANSWERABLE_INTENTS, compose_draft
 from agents.emails.facts import documents, find_dates, local, offer_refs
-from agents.emails.features import as_input, normalise, prepare_email, tagged_bucket
+from agents.emails.features import (
+    PreparedEmail,
+    as_input,
+    intent_input,
+    normalise,
+    prepare_emails,
+    tagged_bucket,
+)
+from agents.emails.generative import GenerativeSettings, generate_draft
 from agents.emails.intents import parse_intents
 from agents.emails.model import (
     CORRECTION_WEIGHT,
@@ -91,21 +100,42 @@ def _attachment_tags(record: dict[str, Any]) -> tuple[list[str], list[int]]:
 
 def triage(record: dict[str, Any], model: EmailTriageModel) -> Triage:
     """Triage one EmailReceived record with ``model`` (which is not changed)."""
-    prepared = prepare_email(record.get("subject"), record.get("body"), record.get("body_format"))
+    return triage_many([record], model)[0]
+
+
+def triage_many(records: Sequence[dict[str, Any]], model: EmailTriageModel) -> list[Triage]:
+    """:func:`triage` for a batch: the French pipeline runs once over the whole batch."""
+    return [
+        triage_prepared(r, p, model) for r, p in zip(records, prepare_records(records), strict=True)
+    ]
+
+
+def prepare_records(records: Sequence[dict[str, Any]]) -> list[PreparedEmail]:
+    """The cleaned, masked, parsed form of each EmailReceived record, in one pipeline pass."""
+    return prepare_emails(
+        [(r.get("subject"), r.get("body"), r.get("body_format")) for r in records]
+    )
+
+
+def triage_prepared(
+    record: dict[str, Any], prepared: PreparedEmail, model: EmailTriageModel
+) -> Triage:
+    """:func:`triage` of a record whose text :func:`prepare_records` has prepared."""
     norm, features, cleaned = prepared.norm, prepared.features, prepared.cleaned
     attached_kinds, attachment_tags = _attachment_tags(record)
     x = as_input(features, *attachment_tags)
+    x_intent = intent_input(features, *attachment_tags)
     if attachment_tags:
         features = array("H", sorted(x))
     received_at = record["received_at"]
     mentions = find_dates(norm, received_at)
     rules = urgency_rules(norm, received_at, mentions)
-    intents = model.intents.predict(x)
+    intents = model.intents.predict(x_intent)
     urgency_score = model.urgency_probability(x)
     model_urgent = model.urgency_ready and urgency_score >= URGENCY_MODEL_THRESHOLD
     urgent = bool(rules) or model_urgent
     candidate = not urgent and all(i in ANSWERABLE_INTENTS for i, _ in intents)
-    confidence = model.answer_confidence(x, intents)
+    confidence = model.answer_confidence(x_intent, intents)
     now = local(received_at)
     upcoming = [d for d in mentions if d.hours_after(now)[1] > 0]
     dates = [d.describe() for d in upcoming[:MAX_DATES_IN_DRAFT]]
@@ -272,9 +302,16 @@ class EmailsHandler:
     records = frozenset({"EmailReceived", "AdviserFeedback"})
     learners = {MODEL_NAME: frozenset({"EmailTriaged", "AdviserFeedback"})}
 
-    def __init__(self, view: ModelView | ManagedModel, learner: ManagedModel) -> None:
+    def __init__(
+        self,
+        view: ModelView | ManagedModel,
+        learner: ManagedModel,
+        drafts: GenerativeSettings | None = None,
+    ) -> None:
         self.view = view
         self.learner = learner
+        self.drafts = drafts or GenerativeSettings()  # off unless an endpoint is configured
+        self._prepared: dict[str, PreparedEmail] = {}  # event id -> this batch's parsed emails
         self._metrics: StateUpdate | None = None
         self._metrics_out: Outputs | None = None
         learner.describe = self.metadata
@@ -296,6 +333,14 @@ class EmailsHandler:
         model: EmailTriageModel = self.view.model
         return model
 
+    def prefetch(self, records: list[tuple[str, dict[str, Any]]]) -> None:
+        """Parse the batch's emails in one pass of the French pipeline (``nlp.pipe``)."""
+        self._prepared.clear()  # a new batch: what the last one did not use is dropped
+        emails = [r for name, r in records if name == "EmailReceived"]
+        if emails:
+            for record, prepared in zip(emails, prepare_records(emails), strict=True):
+                self._prepared[record["event_id"]] = prepared
+
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
         """Triage an email, or pass an adviser's verdict on one to the learner."""
         if name == "EmailReceived":
@@ -305,11 +350,23 @@ class EmailsHandler:
 
     def _email(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
         model, version = self.model, self.view.version_label
-        t = triage(record, model)
+        prepared = self._prepared.pop(record["event_id"], None)
+        if prepared is None:
+            prepared = prepare_records([record])[0]
+        t = triage_prepared(record, prepared, model)
+        draft_source = "template"
+        if self.drafts.enabled:
+            # Only the masked body is sent; the template comes back if the answer fails a check.
+            draft, draft_source = generate_draft(
+                prepared.masked_text, list(t.intent_names), t.draft, self.drafts
+            )
+            t = replace(t, draft=draft)
         alert = urgent_alert(record, source, t, version) if t.urgent else None
         if alert is not None:
             out.alerts.append(alert)
-        out.states.append(email_state(record, t, alert, model, version))
+        state = email_state(record, t, alert, model, version)
+        state.fields["draft_source"] = draft_source
+        out.states.append(state)
         out.learn(MODEL_NAME, "EmailTriaged", triaged_record(record, t), source)
 
     def learn(
@@ -417,6 +474,7 @@ class EmailsHandler:
 
     def after_batch(self) -> None:
         """Choose the answerable threshold on the verdicts learnt so far."""
+        self._prepared.clear()
         self._metrics = self._metrics_out = None
         with self.learner.lock:
             self.learner.model.refresh_threshold()

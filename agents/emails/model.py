@@ -36,11 +36,12 @@ from array import array
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from river import linear_model
 
-from agents.emails.features import as_input, tagged_bucket
+from agents.emails.features import as_input, intent_input, tagged_bucket
 from agents.emails.intents import (
     IntentClassifier,
     make_binary_classifier,
@@ -191,11 +192,11 @@ class EmailTriageModel:
 
     def learn_intents(self, features: array[int], positives: set[str], weight: float) -> None:
         """Learn the intents of an email from an adviser's confirmation or correction."""
-        self.intents.learn(as_input(features), positives, weight)
+        self.intents.learn(intent_input(features), positives, weight)
 
     def learn_not_intents(self, features: array[int], negatives: Iterable[str]) -> None:
         """Learn that an email carries none of ``negatives`` (verdict « wrong »)."""
-        self.intents.unlearn(as_input(features), negatives)
+        self.intents.unlearn(intent_input(features), negatives)
 
     def learn_urgency(self, features: array[int], urgent: bool, weight: float) -> None:
         """Learn whether an email was urgent."""
@@ -207,7 +208,7 @@ class EmailTriageModel:
     def learn_draft(self, cached: CachedEmail, accepted: bool) -> None:
         """Learn whether the draft for ``cached`` was accepted as it was."""
         self.acceptance.learn_one(
-            _with_intents(as_input(cached.features), cached.intents), accepted
+            _with_intents(intent_input(cached.features), cached.intents), accepted
         )
 
     def record_verdict(self, cached: CachedEmail, correct: bool) -> None:
@@ -236,10 +237,21 @@ def _with_intents(x: dict[int, float], intents: Iterable[str]) -> dict[int, floa
 
 
 def make_email_triage_model(*, seed_corpus: bool = True) -> EmailTriageModel:
-    """A new triage model, warmed on the hand-written seed corpus unless told otherwise."""
-    model = EmailTriageModel()
-    if seed_corpus:
-        from agents.emails.seed import warm_up
+    """A new triage model, warmed on the development set's training half and the seed corpus.
 
-        warm_up(model)
+    ``seed_corpus=False`` gives an empty model. The warm start is deterministic, so it is
+    computed once per process and each caller gets its own copy.
+    """
+    if not seed_corpus:
+        return EmailTriageModel()
+    model: EmailTriageModel = pickle.loads(_warm_model_pickle())  # noqa: S301 - our own object
     return model
+
+
+@cache
+def _warm_model_pickle() -> bytes:
+    from agents.emails.seed import warm_up
+
+    model = EmailTriageModel()
+    warm_up(model)
+    return pickle.dumps(model, protocol=5)

@@ -33,10 +33,19 @@ PERSONAL = {
     "email": re.compile(r"[\w.]+@exemple\.fr"),
     "nir": re.compile(r"[12] \d\d \d\d \d\d \d{3} \d{3} \d\d"),
     "iban": re.compile(r"FR\d\d(?: ?\d{4}){5} ?\d{3}"),
+    # the sender's, a third party's and an adviser's names, the FT and CAF numbers, the birth date
+    "name": re.compile(r"canarinette|tournesol|ophélie|opheline", re.IGNORECASE),
+    "france travail id": re.compile(r"4821937K"),
+    "caf number": re.compile(r"\b2345678\b"),
+    "date of birth": re.compile(r"12/03/1988"),
 }
 PLANTED = (
     "Rappelez-moi au 06 39 98 41 17 ou sur zoe.canari@exemple.fr. "
-    "NIR 2 91 03 75 012 345 67, IBAN FR76 3000 6000 0112 3456 7890 189."
+    "NIR 2 91 03 75 012 345 67, IBAN FR76 3000 6000 0112 3456 7890 189. "
+    "Ma fille Ophélie CANARINETTE est née le 12/03/1988, identifiant 4821937K, "
+    "numéro allocataire CAF 2345678.\n"
+    "Zoé Canarinette\n\n"
+    "Le 03/10/2026, Gwendoline TOURNESOL a écrit :\n> Merci de m'envoyer votre attestation."
 )
 
 

@@ -151,10 +151,22 @@ def test_the_shipped_model_knows_the_intents_from_day_one(
 
 def test_an_email_mixing_topics_carries_several_intents(shipped: EmailTriageModel) -> None:
     body = (
-        "Mon allocation n'est pas arrivée. Pouvez-vous aussi m'envoyer une attestation "
-        "d'inscription ?"
+        "Bonjour, je voudrais déplacer mon rendez-vous de lundi. Et aussi, ma formation CACES "
+        "est-elle financée ?"
     )
-    assert set(triage(email("E1", body), shipped).intent_names) == {"paiement", "documents"}
+    assert set(triage(email("E1", body), shipped).intent_names) == {"rendez_vous", "formation"}
+
+
+def test_the_main_request_of_the_body_wins_over_the_subject(shipped: EmailTriageModel) -> None:
+    # The labelling guide: the body wins over the subject.
+    body = "Je n'arrive pas à valider mon actualisation, le site plante à la dernière page."
+    found = triage(email("E1", body, "Question sur ma formation"), shipped)
+    assert found.intents[0][0] == "actualisation"
+
+
+@pytest.mark.parametrize("body", ["ok merci", "Bien reçu, merci beaucoup !", "c bon pour moi"])
+def test_short_acknowledgements_are_autre(shipped: EmailTriageModel, body: str) -> None:
+    assert triage(email("E1", body, "RE: Votre rendez-vous"), shipped).intents[0][0] == "autre"
 
 
 def test_corrections_name_known_intents_only() -> None:
@@ -342,7 +354,9 @@ def test_the_model_survives_a_snapshot_with_its_feedback_cache() -> None:
     assert list(cached.features) == list(original.features)
     record = email("X", "Je n'ai pas reçu mon allocation.")
     assert triage(record, restored).intents == triage(record, h.model).intents
-    assert len(payload.payload) < 2_000_000  # kB-sized models, the cache compressed
+    # About 2.5 MB: eleven logistic regressions over the warm start's words and lemmas (a few
+    # tens of thousands of weights each), the cache compressed; the snapshot topic takes 20 MB.
+    assert len(payload.payload) < 5_000_000
 
 
 def test_the_cache_keeps_the_newest_emails_within_its_snapshot_budget(
@@ -380,7 +394,8 @@ def test_an_urgent_email_alerts_its_adviser_with_the_reason_and_no_content() -> 
     assert (alert["severity"], alert["subject_kind"], alert["subject_id"]) == (
         "critical", "email", "E1"
     )  # fmt: skip
-    assert [r["code"] for r in alert["reasons"]] == ["urgency_detresse", "urgency_logement"]
+    # The rules' reasons first; the learnt model may add its own after them.
+    assert [r["code"] for r in alert["reasons"]][:2] == ["urgency_detresse", "urgency_logement"]
     assert "expulsion" in alert["reasons"][1]["message"]
     dumped = orjson.dumps(alert, default=str).decode()
     for words in ("hérisson", "mettre dehors", "sais plus", "Au secours"):
