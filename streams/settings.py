@@ -134,6 +134,27 @@ VARIABLES: dict[str, Variable] = {
             "180",
             "An open offer never closed is forgotten this many days (event time) after posting.",
         ),
+        Variable(
+            "VIGIE_DRAFT_LLM_URL",
+            "",
+            "Base URL of an OpenAI-compatible chat endpoint for reply drafts (e.g. Albert); "
+            "empty: template drafts only (default).",
+        ),
+        Variable(
+            "VIGIE_DRAFT_LLM_MODEL",
+            "",
+            "Model asked for generated reply drafts; empty: template drafts only (default).",
+        ),
+        Variable(
+            "VIGIE_DRAFT_LLM_KEY",
+            "",
+            "Bearer key of the reply-draft endpoint (a secret: never printed or logged).",
+        ),
+        Variable(
+            "VIGIE_DRAFT_LLM_TIMEOUT_S",
+            "4",
+            "Seconds a generated reply draft may take before the template draft is used.",
+        ),
     )
 }
 
@@ -148,6 +169,15 @@ def _mask_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _Secret(str):
+    """A string whose repr hides it, so a secret setting never shows in printed settings."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'" if self else "''"
 
 
 _ATTRIBUTE = {"KAFKA_BOOTSTRAP_SERVERS": "kafka_bootstrap_servers", "REDIS_URL": "redis_url"}
@@ -186,6 +216,13 @@ class Settings:
     long_term_risk_threshold: float
     long_term_risk_rearm: float
     reconversion_min_days: float
+    draft_llm_url: str
+    draft_llm_model: str
+    draft_llm_key: str
+    draft_llm_timeout_s: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "draft_llm_key", _Secret(self.draft_llm_key))
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -273,6 +310,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "long_term_risk_threshold": _number(env, "VIGIE_LONG_TERM_RISK_THRESHOLD", float),
         "long_term_risk_rearm": _number(env, "VIGIE_LONG_TERM_RISK_REARM", float),
         "reconversion_min_days": _number(env, "VIGIE_RECONVERSION_MIN_DAYS", float),
+        "draft_llm_url": _get(env, "VIGIE_DRAFT_LLM_URL").strip(),
+        "draft_llm_model": _get(env, "VIGIE_DRAFT_LLM_MODEL").strip(),
+        "draft_llm_key": _get(env, "VIGIE_DRAFT_LLM_KEY").strip(),
+        "draft_llm_timeout_s": _number(env, "VIGIE_DRAFT_LLM_TIMEOUT_S", float),
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
@@ -298,4 +339,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigurationError(
             "VIGIE_BASELINE_HALF_LIFE_DAYS and VIGIE_OPEN_OFFER_MAX_DAYS must be positive"
         )
+    if not settings.draft_llm_timeout_s > 0:
+        raise ConfigurationError("VIGIE_DRAFT_LLM_TIMEOUT_S must be positive")
     return settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.emails.generative import GenerativeSettings
 from agents.emails.logic import EmailsHandler
 from agents.emails.model import MODEL_NAME, make_email_triage_model
 from streams.app import runtime, scoring_agent
@@ -24,7 +25,14 @@ def emails_handler(rt: Runtime) -> EmailsHandler:
     learner = rt.learner(
         MODEL_NAME, make_email_triage_model, interval_s=rt.settings.email_snapshot_interval_s
     )
-    return EmailsHandler(rt.view(MODEL_NAME, make_email_triage_model), learner)
+    s = rt.settings
+    drafts = GenerativeSettings(
+        base_url=s.draft_llm_url,
+        model=s.draft_llm_model,
+        api_key=str(s.draft_llm_key),
+        timeout_s=s.draft_llm_timeout_s,
+    )
+    return EmailsHandler(rt.view(MODEL_NAME, make_email_triage_model), learner, drafts)
 
 
 @scoring_agent("emails")
