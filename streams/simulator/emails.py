@@ -1,9 +1,10 @@
 """French emails from job seekers to their advisers, composed from templates.
 
-Deliberately modest: a handful of subjects and sentences per intent, with the noise real mail
-has (missing accents, typos, SMS abbreviations, HTML bodies with styles, quoted replies,
-signatures giving away a phone number or an address, a social-security number or an IBAN now
-and then, "pas urgent" in an ordinary mail) so a triage model cannot key on one word and the
+A wide choice of sentences per intent, in every register (formal, casual, SMS-like, anxious,
+annoyed, elderly, non-native French, a few in English), with the noise real mail has (missing
+accents, typos, SMS abbreviations, HTML bodies with styles, quoted replies, signatures giving
+away a phone number or an address, a social-security number or an IBAN now and then, "pas
+urgent" in an ordinary mail) so a triage model cannot key on one word and the
 masking has something to find. Urgent sentences come in a direct and an indirect form
 (:mod:`streams.simulator.dynamics` decides which), e.g. « Je n'ai plus aucune ressource » and
 « on va nous mettre dehors ». Sentences marked :class:`Answerable` are answered by a standard
@@ -74,8 +75,8 @@ SENTENCES: dict[str, tuple[str, ...]] = {
             "Je souhaiterais prendre rendez-vous avec vous pour faire le point sur ma recherche "
             "d'emploi dans le métier de {metier}."
         ),
-        "Je n'ai pas pu venir au rendez-vous de ce matin, mon bus n'est pas passé. Pouvez-vous "
-        "m'en proposer un autre ?",
+        "Je n'ai pas pu venir au rendez-vous de la semaine dernière, mon bus n'est pas passé. "
+        "Pouvez-vous m'en proposer un autre ?",
         "Pouvez-vous me confirmer l'heure de mon prochain rendez-vous à l'agence {de_ville} ?",
         "Est-ce que le rendez-vous du {jour} peut se faire par téléphone ? Je travaille ce "
         "jour-là en intérim.",
@@ -86,6 +87,42 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Je serai en déplacement le {jour}, pouvons-nous décaler notre entretien à la semaine "
         "suivante ?",
         A("Est-il possible d'avoir un entretien en visio plutôt qu'à l'agence ?"),
+        "jsuis convoqué le {jour} à {heure} mais g un entretien d'embauche le même jour, on peut "
+        "changer ?",
+        "Serait-il envisageable de reporter notre entretien du {jour} ? Je dois accompagner ma "
+        "mère à un examen médical prévu de longue date.",
+        A("Quels documents dois-je apporter à mon premier rendez-vous à l'agence ?"),
+        "c koi ce rdv du {jour} à {heure} ?? personne m'a prévenu de rien",
+        "Je n'ai pas internet à la maison et je ne suis plus tout jeune, pourriez-vous m'envoyer "
+        "la date de mon prochain rendez-vous par la poste, s'il vous plaît ?",
+        A(
+            "Est-ce que je peux venir accompagné de ma fille au rendez-vous ? Elle m'aide pour les "
+            "papiers."
+        ),
+        A(
+            "Moi je parle pas bien le français, c'est possible avoir un rendez-vous avec un "
+            "traducteur ?"
+        ),
+        "I received a letter for an appointment on {jour} at {heure}, but my French is not very "
+        "good. Could we do it in English?",
+        "La dernière fois j'ai attendu plus de quarante minutes et le rendez-vous a été annulé "
+        "sans explication. J'aimerais en avoir un nouveau.",
+        A(
+            "Les rendez-vous à l'agence se font-ils uniquement sur convocation ou peut-on passer "
+            "sans rendez-vous ?"
+        ),
+        "J'ai une visite médicale le {jour} au matin, est-ce qu'on pourrait voir pour l'après-midi "
+        "plutôt ?",
+        "J'ai reçu deux convocations pour le {jour}, une à {heure} et une autre sans heure. "
+        "Laquelle est la bonne ?",
+        A("Combien de temps dure en général un entretien de suivi avec un conseiller ?"),
+        "svp je peux avoir un rdv avant le {jour} ? j'ai plein de questions sur mon dossier",
+        "Je n'ai pas de moyen de transport pour venir à l'agence {de_ville}, l'entretien du "
+        "{jour} peut-il se faire à distance ?",
+        A("Is it possible to book an appointment online, or do I have to call the agency?"),
+        A("Pour le rendez-vous du {jour}, dois-je venir avec mon CV imprimé ?"),
+        "Ça fait deux mois que je n'ai vu personne, j'aimerais vraiment qu'on fasse le point sur "
+        "mon projet dans le métier de {metier}.",
     ),
     "actualisation": (
         A(
@@ -105,6 +142,46 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         A("Jusqu'à quelle date puis-je m'actualiser ce mois-ci ?"),
         "J'ai oublié de m'actualiser le mois dernier, est-ce que ma situation est régularisée ?",
         A("Sur l'application je ne vois pas où déclarer ma situation mensuelle."),
+        A(
+            "Je ne sais pas si je dois déclarer les {heures} heures de bénévolat faites en {mois}, "
+            "pouvez-vous m'éclairer ?"
+        ),
+        A("jarrive pas a m'actualiser, ça me dit que mon identifiant est bloqué"),
+        "Mon actualisation de {mois} indique zéro heure alors que j'ai déclaré {heures} heures, "
+        "il y a dû y avoir un souci.",
+        A(
+            "Faut-il déclarer les indemnités journalières de la Sécurité sociale lors de "
+            "l'actualisation ?"
+        ),
+        A(
+            "À mon âge je ne suis guère à l'aise avec l'ordinateur, c'est mon petit-fils qui "
+            "m'aide d'habitude. Puis-je faire mon actualisation par téléphone ?"
+        ),
+        A("Est-ce que je dois m'actualiser même si je suis en arrêt maladie ?"),
+        "I think I made a mistake in my monthly declaration for {mois}: I ticked that I was no "
+        "longer looking for work. Can you fix it?",
+        "pk mon actu de {mois} apparait comme pas faite ?? je l'ai faite jvous jure",
+        A("Où puis-je trouver le justificatif de mon actualisation une fois qu'elle est faite ?"),
+        "J'ai déclaré par erreur un salaire de {montant} € au lieu de {heures} heures "
+        "travaillées, pouvez-vous rectifier ?",
+        A(
+            "Je suis auto-entrepreneur depuis peu, comment déclarer mon chiffre d'affaires chaque "
+            "mois ?"
+        ),
+        A(
+            "Le site refuse d'enregistrer mon actualisation, j'ai essayé sur le téléphone et sur "
+            "l'ordinateur, rien à faire."
+        ),
+        A(
+            "Franchement votre site d'actualisation est une catastrophe, trois essais et toujours "
+            "le même message d'erreur."
+        ),
+        "Je ne retrouve pas mon actualisation de {mois} dans l'historique, pouvez-vous vérifier "
+        "qu'elle a été enregistrée ?",
+        A(
+            "Est-ce normal que la réponse à la question « avez-vous travaillé » soit déjà cochée "
+            "quand je me connecte ?"
+        ),
     ),
     "paiement": (
         "Je n'ai toujours pas reçu mon allocation du mois de {mois}. Pouvez-vous me dire où en "
@@ -117,6 +194,29 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         A("Comment est calculé le montant de mon allocation journalière ?"),
         "Mon indemnisation a été recalculée et je touche {montant} € de moins, est-ce normal ?",
         A("À quelle date le paiement arrive-t-il sur le compte en général ?"),
+        "c pour savoir pk j'ai rien touché pour {mois}, jai bien fait mon actu",
+        A("Pourriez-vous m'expliquer la différence entre l'ARE et l'ASS ?"),
+        "Le versement de {mois} est parti sur mon ancien compte alors que je vous avais envoyé "
+        "mon nouveau RIB.",
+        A("Les allocations chômage sont-elles imposables ? Faut-il les déclarer aux impôts ?"),
+        "J'ai reçu {montant} € alors que la simulation annonçait bien plus, quelqu'un peut-il "
+        "m'expliquer le calcul ?",
+        "Je conteste le trop-perçu de {montant} € : j'ai toujours déclaré mes heures correctement.",
+        A("Est-il possible d'étaler le remboursement d'un trop-perçu ?"),
+        "Could you please tell me why my allowance for {mois} has not been paid yet?",
+        "J'aurai 60 ans l'an prochain et je voudrais savoir si mes droits continuent jusqu'à ma "
+        "retraite.",
+        A("Y a-t-il un délai d'attente avant le premier versement de l'allocation ?"),
+        "On m'a retenu {montant} € sur mon allocation sans aucun courrier pour me prévenir, je ne "
+        "comprends pas.",
+        A("Comment télécharger une attestation de paiement pour la CAF depuis mon espace ?"),
+        "moi je reçois pas l'argent de {mois}, quel est le problème avec mon dossier ?",
+        "Vous m'avez payé deux fois en {mois}, je préfère vous le signaler avant qu'on me le "
+        "réclame.",
+        A(
+            "À partir de combien d'heures travaillées dans le mois l'allocation n'est-elle plus "
+            "versée ?"
+        ),
     ),
     "documents": (
         A("Vous trouverez ci-joint l'attestation employeur demandée pour compléter mon dossier."),
@@ -127,6 +227,31 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         A("Ci-joint mes bulletins de salaire des trois derniers mois."),
         A("Voici le justificatif de domicile que vous m'avez demandé."),
         "Il manque une pièce à mon dossier selon le courrier, mais je ne sais pas laquelle.",
+        A("Je vous transmets ci-joint ma pièce d'identité recto verso."),
+        A("Veuillez trouver en pièce jointe mon contrat de travail signé."),
+        "jvous envoie la photo de mon attestation, dites moi si c lisible",
+        A("Comment puis-je déposer mes justificatifs en ligne sans passer à l'agence ?"),
+        "Mon ancien employeur a fermé et je n'ai aucun moyen d'obtenir l'attestation, existe-t-il "
+        "une autre solution ?",
+        A("Je joins à ce message mon avis d'imposition, comme demandé dans votre courrier."),
+        A("Please find attached my last three payslips."),
+        "J'ai déposé mes papiers dans la boîte aux lettres de l'agence il y a un mois, les "
+        "avez-vous reçus ?",
+        A("Ci-joint le certificat de scolarité de mon fils pour compléter mon dossier."),
+        "Le document que j'ai envoyé apparaît comme « refusé » dans mon espace, sans aucune "
+        "explication.",
+        A(
+            "Je vous adresse mon attestation de fin de contrat ainsi que mon dernier bulletin de "
+            "salaire."
+        ),
+        A(
+            "Je n'ai ni imprimante ni scanner, puis-je vous envoyer les papiers en photo avec mon "
+            "téléphone ?"
+        ),
+        "Vous me réclamez un relevé d'identité bancaire que je vous ai déjà transmis en {mois}.",
+        A("Voici le certificat médical qui justifie mon absence au dernier rendez-vous."),
+        "Mon titre de séjour a été renouvelé, je vous joins le nouveau pour mettre à jour mon "
+        "dossier.",
     ),
     "formation": (
         "Je suis intéressé par une formation dans le métier de {metier}. Est-ce que France "
@@ -137,6 +262,30 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         A("Je voudrais savoir si je garde mon allocation pendant la formation."),
         "J'aimerais me reconvertir, pouvez-vous m'aider à trouver une formation qualifiante ?",
         A("Comment utiliser mon CPF pour une formation ?"),
+        A("Quelles formations gratuites sont proposées aux demandeurs d'emploi dans la région ?"),
+        "jvoudrais faire une formation de {metier}, c possible ou pas avec mes droits ?",
+        "Le centre de formation attend toujours le devis validé pour la session qui débute le "
+        "{jour}.",
+        A("Les frais de transport pendant la formation peuvent-ils être remboursés ?"),
+        "J'ai dû arrêter ma formation pour raisons de santé, que dois-je faire de votre côté ?",
+        A("J'ai terminé ma formation, vous trouverez ci-joint l'attestation de fin de stage."),
+        A("Is there a French language course I could follow while I am looking for work?"),
+        "À 58 ans, est-ce encore raisonnable de me former au métier de {metier} ? J'aimerais en "
+        "parler avec vous.",
+        "Ma demande d'aide individuelle à la formation est en attente depuis {semaines} "
+        "semaines, le centre me relance régulièrement.",
+        A("Comment savoir si une formation est éligible au CPF ?"),
+        "Pouvez-vous m'inscrire à l'atelier CV du mois prochain ?",
+        A(
+            "Moi je veux apprendre le métier de {metier} mais mon diplôme est pas de France, "
+            "comment faire ?"
+        ),
+        "On m'a refusé le financement de ma formation sans me donner la raison, je voudrais "
+        "comprendre.",
+        A(
+            "Peut-on suivre une formation à distance tout en restant inscrit comme demandeur "
+            "d'emploi ?"
+        ),
     ),
     "offre_candidature": (
         "J'ai vu l'offre {ref} pour un poste de {metier} à {ville}. Pouvez-vous transmettre ma "
@@ -148,17 +297,61 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Je vous joins mon CV mis à jour pour les offres de {metier}.",
         "L'employeur de l'offre {ref} me demande un permis que je n'ai pas, que me "
         "conseillez-vous ?",
+        "L'offre {ref} correspond exactement à mon profil, pourriez-vous appuyer ma candidature "
+        "auprès de l'employeur ?",
+        "jai vu l'annonce {ref} sur le site, elle est encore dispo ?",
+        "L'employeur de l'offre {ref} ne m'a jamais recontacté après l'entretien, avez-vous des "
+        "nouvelles ?",
+        "Je cherche un poste de {metier} à temps partiel près de {ville}, auriez-vous quelque "
+        "chose à me proposer ?",
+        "L'annonce {ref} demande cinq ans d'expérience, j'en ai trois : est-ce que ça vaut la "
+        "peine que je postule ?",
+        "I am interested in job offer {ref} in {ville}. Could you forward my application?",
+        "Pourriez-vous relire ma lettre de motivation pour l'offre {ref} avant que je l'envoie ?",
+        "Je ne reçois plus les alertes d'offres de {metier} dans ma boîte mail depuis le mois "
+        "dernier.",
+        "L'offre {ref} affiche un salaire bien en dessous de ce qui se pratique, est-ce normal ?",
+        "J'ai été {metier} pendant vingt ans, mais passé cinquante ans les employeurs ne "
+        "répondent plus. Auriez-vous des offres adaptées ?",
+        "moi je suis intéressé par travail de {metier}, vous avez des offres à {ville} ?",
+        "Après mon entretien pour l'offre {ref}, l'employeur me propose une période d'immersion. "
+        "Comment ça se passe de votre côté ?",
+        "Je voudrais être mis en relation avec des entreprises qui recrutent des profils de "
+        "{metier} autour de {ville}.",
+        "L'offre {ref} a disparu du site pendant que je postulais, a-t-elle été pourvue ?",
     ),
     "changement_situation": (
         "Je vous informe que j'ai retrouvé un emploi en CDD à partir du {jour}.",
         A("Je déménage le mois prochain, à quelle agence dois-je être rattaché ?"),
         A(
-            "Je commence une mission d'intérim lundi, dois-je vous prévenir ou le déclarer "
+            "Je commence une mission d'intérim le {jour}, dois-je vous prévenir ou le déclarer "
             "seulement à l'actualisation ?"
         ),
         "Mon contrat s'arrête le {jour}, je voudrais savoir quelles démarches faire.",
         A("J'ai changé de numéro de téléphone, comment le mettre à jour dans mon dossier ?"),
         "J'ai signé un CDI, je souhaite mettre fin à mon inscription.",
+        A("Je me marie le mois prochain, dois-je vous signaler mon changement de nom ?"),
+        A("je reprends un taf à mi-temps à partir du {jour}, jdois faire quoi ?"),
+        "Je vous informe que je suis en arrêt maladie depuis le début du mois, je vous enverrai "
+        "l'avis d'arrêt.",
+        A("Je pars trois semaines en vacances à l'étranger, faut-il vous prévenir ?"),
+        "J'ai créé mon entreprise, je voudrais savoir si je peux bénéficier de l'ARCE.",
+        "We have moved to {ville}, could you transfer my file to the local agency?",
+        A("Comment déclarer un changement d'adresse dans mon espace personnel ?"),
+        A(
+            "Mon contrat de {metier} a été prolongé jusqu'au {jour}, je préfère vous tenir au "
+            "courant."
+        ),
+        "J'ai fait valoir mes droits à la retraite, je vous prie de bien vouloir clôturer mon "
+        "inscription.",
+        "Mon employeur a mis fin à ma période d'essai, dois-je me réinscrire ou mon dossier "
+        "reste-t-il ouvert ?",
+        A("Est-ce que je dois signaler la naissance de mon enfant à France Travail ?"),
+        "jai changé de mail, l'ancien marche plus, vous pouvez mettre le nouveau dans mon "
+        "dossier ?",
+        "Je suis passé à temps partiel chez mon employeur actuel, cela change-t-il quelque chose "
+        "à mes droits ?",
+        A("Je déménage dans une autre région, est-ce que mes droits me suivent ?"),
     ),
     "reclamation": (
         "Je conteste la décision reçue par courrier le {jour}. Je n'ai jamais été informé de ce "
@@ -168,6 +361,25 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Je souhaite faire une réclamation concernant le calcul de mes droits.",
         "Personne ne répond au téléphone et mes messages restent sans réponse.",
         "C'est la troisième fois que je vous envoie les mêmes papiers, c'est inadmissible.",
+        "Voilà deux mois que j'attends le remboursement de mes frais de déplacement, c'est "
+        "inacceptable.",
+        "jvous ai envoyé 4 mails et personne répond, c normal ça ??",
+        "Le conseiller qui m'a reçu la dernière fois m'a parlé de façon très désagréable, je "
+        "tiens à le signaler.",
+        "Je conteste formellement le trop-perçu qui m'est réclamé et demande un réexamen complet "
+        "de mon dossier.",
+        "Je souhaite saisir le médiateur au sujet de mon dossier, à qui dois-je m'adresser ?",
+        "This is the third time I write about the same problem and nobody answers. I am very "
+        "disappointed.",
+        "À mon âge, on ne devrait pas avoir à se battre ainsi pour obtenir une simple réponse.",
+        "Le serveur vocal raccroche à chaque fois, impossible de parler à un être humain.",
+        "On m'avait promis un rappel qui n'est jamais venu, je commence à perdre patience.",
+        "Je ne suis pas d'accord avec l'avertissement reçu, j'avais prévenu de mon absence.",
+        "moi j'ai donné tous les papiers deux fois et vous dites toujours qu'il manque, c'est pas "
+        "juste",
+        "Je forme par la présente un recours gracieux contre la décision qui m'a été notifiée le "
+        "mois dernier.",
+        "Franchement c'est le bazar, chaque conseiller me dit une chose différente sur mes droits.",
     ),
     "radiation": (
         "J'ai reçu un courrier m'annonçant ma radiation pour absence à un rendez-vous. Je n'ai "
@@ -176,6 +388,24 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Comment puis-je me réinscrire après ma radiation ?",
         "Je viens de voir que je ne suis plus inscrit comme demandeur d'emploi, que s'est-il "
         "passé ?",
+        "On m'a radié pour une absence alors que j'avais envoyé un arrêt maladie, je demande "
+        "l'annulation de cette décision.",
+        "jsuis radié pk ?? j'ai jamais raté un rdv",
+        "Je souhaite contester ma radiation : le jour du rendez-vous, j'étais en entretien "
+        "d'embauche.",
+        "I have been removed from the list of job seekers and I do not understand why.",
+        "Combien de temps dure une radiation, et puis-je me réinscrire avant la fin ?",
+        "Le courrier de radiation est arrivé à mon ancienne adresse, je ne l'ai découvert que "
+        "bien plus tard.",
+        "À 63 ans je n'ai pas bien compris la lettre qui parle de « radiation », pouvez-vous "
+        "m'expliquer ce que cela veut dire pour moi ?",
+        "Je comprends pas pourquoi mon inscription est finie, moi j'ai fait tout ce que vous "
+        "demandez.",
+        "Mon espace indique « cessation d'inscription » depuis {mois}, je n'ai jamais demandé ça.",
+        "Je vous adresse un recours contre la décision de radiation, avec le justificatif de mon "
+        "absence.",
+        "La radiation date de {mois} mais je n'ai reçu le courrier que bien après, puis-je "
+        "encore la contester ?",
     ),
     "autre": (
         A("Je voulais simplement vous remercier pour votre aide lors du dernier rendez-vous."),
@@ -183,6 +413,25 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Est-ce que l'agence {de_ville} est ouverte le samedi matin ?",
         "Pouvez-vous me rappeler quand vous aurez un moment ?",
         A("J'ai oublié mon mot de passe et je n'arrive pas à le réinitialiser."),
+        A("Quel est le numéro de téléphone pour joindre France Travail ?"),
+        A("Merci beaucoup pour votre accompagnement, grâce à vous j'ai repris confiance."),
+        A("jarrive plus à ouvrir l'appli sur mon tel depuis la mise à jour"),
+        A("Can I write to my adviser by email, or do I have to use the website?"),
+        A("Mon fils a besoin d'aide pour s'inscrire, peut-il venir avec moi à l'agence ?"),
+        "Je voudrais changer de conseiller, est-ce possible ?",
+        A("Je vous souhaite de bonnes fêtes de fin d'année, et merci pour votre patience."),
+        A("Les courriers de mon espace ne s'ouvrent pas, les fichiers PDF restent blancs."),
+        A(
+            "L'ordinateur, à mon âge, c'est compliqué : y a-t-il quelqu'un à l'agence pour "
+            "m'aider à utiliser le site ?"
+        ),
+        "Mon nom est mal orthographié sur tous vos courriers, pouvez-vous le corriger ?",
+        "Pouvez-vous me donner le nom de mon conseiller référent ? Je ne le connais pas.",
+        "c koi le numéro pour appeler l'agence {de_ville} en direct ?",
+        A(
+            "Je reçois des SMS au nom de France Travail qui demandent mes coordonnées bancaires, "
+            "est-ce une arnaque ?"
+        ),
     ),
 }
 # A request about the person's own file: whatever else the email asks, the adviser must look.
@@ -192,10 +441,35 @@ FILE_REQUESTS = (
     "Mon dossier n'est pas à jour depuis le mois dernier, pouvez-vous le corriger ?",
     "J'ai aussi besoin que vous me rappeliez pour mon cas particulier.",
     "Est-ce que vous pouvez me dire ce que vous voyez sur mon dossier ?",
+    "Pouvez-vous jeter un œil à mon dossier ? Quelque chose ne colle pas.",
+    "jpeux avoir quelqu'un qui regarde mon dossier svp",
+    "J'aimerais que vous vérifiiez les informations enregistrées à mon nom.",
+    "Could you please check my file? I think some information is wrong.",
+    "Pourriez-vous me dire si tout est en ordre dans mon dossier ?",
+    "Je vous saurais gré d'examiner ma situation, qui me semble mal enregistrée.",
+    "Je voudrais aussi savoir où en est exactement mon dossier.",
+    "Est-ce que mes dernières démarches apparaissent bien de votre côté ?",
+    "Moi je veux savoir si mon dossier est complet ou s'il manque quelque chose.",
+    "Au passage, la date d'inscription affichée est fausse, pouvez-vous la vérifier ?",
+    "Pouvez-vous aussi contrôler que mes coordonnées sont les bonnes ?",
 )
 FILE_REQUEST_P = 0.3
-OPENERS = ("", "", "", "Je me permets de vous écrire car j'ai une question. ",
-           "Je reviens vers vous au sujet de mon dossier. ", "Petite question : ")  # fmt: skip
+# Half of them empty, so that an opener starts about a quarter of the emails.
+OPENERS = ("",) * 13 + (
+    "Je me permets de vous écrire car j'ai une question. ",
+    "Je reviens vers vous au sujet de mon dossier. ",
+    "Petite question : ",
+    "Je me permets de vous recontacter. ",
+    "Je vous écris au sujet de ma situation. ",
+    "Désolé de vous déranger encore. ",
+    "J'espère que vous allez bien. ",
+    "Je viens vers vous pour une question. ",
+    "C'est encore moi. ",
+    "Je vous prie de m'excuser de vous importuner. ",
+    "Voilà jvous écris pcq j'ai un souci. ",
+    "Comme convenu, je vous recontacte. ",
+    "Excusez mon français, je fais de mon mieux. ",
+)
 
 URGENT_SENTENCES: dict[tuple[str, bool], tuple[str, ...]] = {
     ("sans_ressources", False): (
@@ -205,6 +479,24 @@ URGENT_SENTENCES: dict[tuple[str, bool], tuple[str, ...]] = {
         "Mon compte est à découvert et la banque refuse tout paiement, je n'ai plus aucun revenu.",
         "Nous allons être expulsés de notre logement à la fin du mois, je n'ai plus de revenus.",
         "Je n'ai plus d'argent pour manger depuis plusieurs jours.",
+        "Je n'ai plus un centime pour acheter à manger à mes enfants, aidez-moi s'il vous plaît.",
+        "jai plus un sou pour nourrir mes gosses, svp faut m'aider",
+        "L'huissier vient nous expulser vendredi et je n'ai aucun revenu pour payer l'arriéré.",
+        "Mon allocation a été suspendue et je n'ai aucune autre source de revenu, je ne peux plus "
+        "rien payer.",
+        "J'ai reçu la notification de radiation et l'allocation était mon seul revenu, je n'ai "
+        "plus rien du tout.",
+        "My allowance has stopped and I have no money left to buy food for my children.",
+        "Nous serons à la rue dans trois jours si rien n'est versé, je n'ai plus aucun revenu.",
+        "Depuis l'arrêt de mes indemnités je n'ai plus aucune ressource, je ne peux même plus "
+        "acheter à manger.",
+        "De toute ma vie je n'ai jamais rien demandé à personne, mais là je n'ai plus de quoi me "
+        "nourrir.",
+        "Moi plus d'argent du tout, pas de nourriture pour les enfants, aidez-moi svp.",
+        "Le bailleur a fixé l'expulsion à la fin de la semaine et je n'ai plus aucun revenu "
+        "depuis {semaines} semaines.",
+        "Je suis sans aucun revenu depuis que mon allocation a été coupée, mes enfants n'ont rien "
+        "à manger.",
     ),
     ("sans_ressources", True): (
         "Le propriétaire est encore passé ce matin et le frigo est vide.",
@@ -213,54 +505,186 @@ URGENT_SENTENCES: dict[tuple[str, bool], tuple[str, ...]] = {
         "On m'a coupé l'électricité hier.",
         "Si rien ne bouge on va nous mettre dehors.",
         "Les enfants mangent à la cantine mais le soir on se débrouille avec les restos du cœur.",
+        "Ce soir encore les petits iront se coucher avec un bol de riz.",
+        "J'ai vendu ce qui me restait de meubles pour tenir jusqu'ici, il n'y a plus rien à "
+        "vendre.",
+        "La banque a rejeté le prélèvement du loyer et le bailleur m'a donné jusqu'à vendredi.",
+        "jai demandé au secours populaire mais ils peuvent plus rien me donner avant la semaine "
+        "prochaine",
+        "Mon fils m'a demandé pourquoi on ne mange plus le soir, je n'ai pas su quoi lui répondre.",
+        "L'huissier a laissé un avis de passage pour jeudi, les cartons sont prêts.",
+        "The fridge is empty and the landlord is changing the locks on Friday.",
+        "Depuis que l'allocation ne tombe plus, c'est des pâtes tous les jours, et encore.",
+        "Le gaz a été coupé et il fait froid dans l'appartement, les enfants dorment habillés.",
+        "J'ai sauté des repas toute la semaine pour que ma fille puisse manger.",
+        "À l'épicerie solidaire on m'a dit que mon dossier n'était plus valable sans attestation "
+        "de votre part, et il ne reste rien dans les placards.",
+        "Ma voisine nous dépanne pour le pain mais elle ne pourra pas continuer.",
     ),
+    # Distress and danger: suicidal thoughts, domestic violence, threats against the staff;
+    # the indirect forms include farewells and veiled threats.
     ("detresse", False): (
         "Je suis à bout et j'ai besoin d'aide rapidement.",
         "Je suis complètement désemparé, j'ai besoin de parler à quelqu'un au plus vite.",
         "J'ai des idées noires en ce moment, je ne vois plus d'issue.",
         "Mon conjoint est violent et je dois quitter le logement au plus vite.",
+        "J'ai pensé à mettre fin à mes jours cette nuit, je ne sais plus vers qui me tourner.",
+        "jai envie de tout arrêter, de plus être là, je vous le dis franchement",
+        "Mon conjoint lève la main sur moi depuis des mois, je veux partir avec les enfants mais "
+        "je n'ai nulle part où aller.",
+        "Si mon dossier n'est pas réglé, je viendrai à l'agence et je m'en prendrai physiquement "
+        "à mon conseiller.",
+        "Je vous préviens : la prochaine fois que je viens à l'agence, je casse tout et je m'en "
+        "prends au personnel.",
+        "I am thinking about killing myself, I cannot go on like this.",
+        "J'ai des pensées suicidaires depuis que j'ai perdu mon travail, j'ai besoin de parler à "
+        "quelqu'un.",
+        "Il y a des violences à la maison et j'ai peur pour ma sécurité, je dois partir au plus "
+        "vite.",
+        "Moi je veux plus vivre, c'est trop dur, je n'ai plus personne.",
+        "Si personne ne m'aide je vais me foutre en l'air, c'est pas du chantage, c'est la vérité.",
+        "Je suis victime de violences conjugales et je dois quitter le domicile, je ne sais pas "
+        "ce que deviennent mes droits.",
+        "Si je n'ai pas mon argent, ça va très mal finir pour la personne qui s'occupe de mon "
+        "dossier, je sais où la trouver.",
+        "Je ne veux plus continuer à vivre comme ça, je pense sérieusement à en finir.",
     ),
     ("detresse", True): (
         "Je ne dors plus depuis des semaines et je ne vois pas comment m'en sortir.",
         "Honnêtement je n'ai plus la force de continuer comme ça.",
         "Je ne sais plus quoi faire.",
         "Tout s'écroule autour de moi en ce moment, je n'en peux plus.",
+        "Merci pour votre patience pendant tout ce temps, bientôt je ne vous embêterai plus avec "
+        "mes papiers.",
+        "Ne vous souciez plus de mon dossier, là où je vais je n'en aurai plus besoin.",
+        "Je voulais vous dire au revoir et vous remercier, vous avez été la seule personne "
+        "gentille avec moi.",
+        "jpense que tout le monde serait mieux sans moi",
+        "J'ai rangé mes affaires et écrit quelques lettres, je voulais juste remercier quelqu'un "
+        "avant.",
+        "À quoi bon continuer, plus personne n'a besoin de moi.",
+        "Je ne me sens plus en sécurité chez moi, il devient de plus en plus agressif quand il "
+        "boit.",
+        "Si ça continue comme ça je ne réponds plus de mes actes la prochaine fois que je "
+        "viendrai à l'agence.",
+        "Qu'on ne s'étonne pas s'il arrive quelque chose à l'agence, j'ai assez attendu.",
+        "Thank you for everything, you will not have to deal with my file anymore.",
+        "Plus de travail, plus de famille, à mon âge je crois que j'ai fait mon temps.",
+        "Je dois partir de chez moi sans qu'il le sache, surtout ne m'écrivez plus à l'adresse "
+        "habituelle.",
+        "Vous direz à mon conseiller que ce n'était pas de sa faute, il a fait ce qu'il pouvait.",
     ),
     ("rdv_48h", False): (
         "Mon rendez-vous est demain à {heure} et je n'ai toujours pas de réponse, c'est urgent.",
         "L'entretien d'embauche est après-demain matin, il me faut l'attestation avant.",
         "J'ai un entretien d'embauche demain matin et je n'ai pas reçu la convocation.",
+        "J'ai rendez-vous à l'agence aujourd'hui à {heure} mais je suis malade, il faut "
+        "absolument le décaler.",
+        "mon rdv c demain {heure} et jpeux pas venir, svp faut le changer vite",
+        "L'atelier de demain à {heure} tombe en même temps qu'un entretien d'embauche, pouvez-vous "
+        "me changer de créneau en urgence ?",
+        "I have an appointment tomorrow at {heure} and I still have not received the letter I "
+        "need to bring.",
+        "Je passe un entretien d'embauche après-demain et l'employeur exige une attestation "
+        "d'inscription que je n'ai pas.",
+        "Le rendez-vous est cet après-midi et je n'ai toujours pas le justificatif demandé, que "
+        "dois-je faire ?",
+        "Mon entretien avec l'employeur est demain matin et il me faut votre attestation avant, "
+        "c'est urgent.",
+        "Je ne pourrai pas être à l'atelier de demain à {heure}, mon enfant est hospitalisé, "
+        "merci de le reporter rapidement.",
+        "Moi j'ai rendez-vous demain mais j'ai pas le papier pour l'employeur, aidez-moi vite svp.",
+        "Ma convocation est pour après-demain {heure} et je serai en mission d'intérim, il faut "
+        "la décaler au plus vite.",
     ),
     ("rdv_48h", True): (
         "C'est pour demain {heure} et je n'ai toujours rien reçu.",
         "L'employeur m'attend après-demain, je ne sais pas comment faire sans ce document.",
         "On m'attend demain {heure} et je n'ai toujours pas le papier.",
+        "C'est à {heure} tout à l'heure et le document n'est toujours pas arrivé.",
+        "jsuis censé être à l'agence demain {heure} mais jbosse à cette heure-là",
+        "L'entretien d'embauche est demain matin, et l'employeur veut voir l'attestation.",
+        "Demain {heure}, c'est l'atelier, et je n'ai personne pour garder mon fils.",
+        "The interview is the day after tomorrow and they want a paper from you.",
+        "Le rendez-vous est pour après-demain, et mon employeur vient de me mettre de service ce "
+        "jour-là.",
+        "Je suis attendu demain matin chez l'employeur avec le justificatif, qui n'est jamais "
+        "arrivé.",
+        "On m'a convoqué pour demain et je suis à trois cents kilomètres pour un enterrement.",
+        "Je ne conduis plus à mon âge, et le car ne passe pas demain à l'heure de la convocation.",
     ),
     ("echeance_demain", False): (
         "Je dois rendre le dossier avant demain midi, sinon je perds ma place.",
         "La date limite est demain, il me faut absolument votre accord aujourd'hui.",
         "Ma radiation sera effective demain si je ne fournis pas ce document.",
         "Je dois envoyer le dossier complet aujourd'hui au plus tard.",
+        "Je dois renvoyer le dossier de formation avant demain midi et il me manque votre "
+        "signature, c'est urgent.",
+        "La date limite pour contester est aujourd'hui, j'ai besoin d'une réponse avant ce soir.",
+        "jdois envoyer l'attestation avant demain sinon jperds mes droits, svp aidez moi",
+        "The deadline to send the documents is tomorrow and I am still missing the employer "
+        "certificate.",
+        "Le centre de formation exige l'accord de financement aujourd'hui au plus tard, sinon ma "
+        "place sera donnée à quelqu'un d'autre.",
+        "Mon inscription sera annulée demain si je ne transmets pas le justificatif, je vous en "
+        "supplie, répondez-moi.",
+        "J'ai jusqu'à demain pour fournir l'attestation employeur et l'employeur est injoignable.",
+        "Ma radiation prend effet demain si ce document n'est pas enregistré, c'est très urgent.",
+        "Le dossier doit être complet aujourd'hui avant 17h, sinon la formation est perdue.",
     ),
     ("echeance_demain", True): (
         "L'organisme m'a dit que passé demain ce serait trop tard.",
         "Ils ferment les inscriptions demain soir.",
         "Le centre de formation clôture la session demain, après ce sera fini.",
+        "Le dossier doit partir demain au plus tard, et il manque toujours votre tampon.",
+        "L'école m'a prévenu que sans l'accord signé ce soir, ma place passera au suivant.",
+        "Ils m'ont dit : passé demain minuit, plus rien ne sera accepté.",
+        "The training centre closes registrations tomorrow evening.",
+        "c le dernier jour pour déposer le dossier et il me manque encore votre papier",
+        "Le délai de recours se termine demain, d'après le courrier.",
+        "La mairie arrête de prendre les dossiers demain à midi.",
+        "D'après l'employeur, s'il n'a pas l'attestation ce soir, il prend quelqu'un d'autre.",
+        "Le courrier dit que j'ai jusqu'à demain pour répondre, et je n'ai toujours pas compris "
+        "ce qu'on attend de moi.",
     ),
 }
 OFFER_REF_LETTERS = "ABCDEFGHJKLMNPQRSTVWXYZ"  # offers are cited by FT-style ids ("190HCYJ")
 NOT_URGENT = "Ce n'est pas urgent, répondez-moi quand vous pourrez."
 NOT_URGENT_P = 0.05
 
-GREETINGS = ("Bonjour,", "Bonjour {conseiller},", "Madame, Monsieur,", "Bonjour Madame, Monsieur,",
-             "Bjr,", "Bonsoir,")  # fmt: skip
-CLOSINGS = ("Cordialement,", "Bien cordialement,", "Merci d'avance.", "Merci pour votre retour.",
-            "Bonne journée.", "Dans l'attente de votre réponse,")  # fmt: skip
+GREETINGS = (
+    "Bonjour,", "Bonjour {conseiller},", "Madame, Monsieur,", "Bonjour Madame, Monsieur,",
+    "Bjr,", "Bonsoir,", "Bonjour à vous,", "Salut,", "Hello,", "Madame, Monsieur, bonjour,",
+    "Cher conseiller, chère conseillère,", "Bonjour à toute l'équipe,", "Bjr {conseiller}",
+    "À l'attention de {conseiller},", "Re-bonjour,", "Bonsoir {conseiller},",
+    "Dear Sir or Madam,", "Bonjour monsieur madame", "Good morning,",
+)  # fmt: skip
+CLOSINGS = (
+    "Cordialement,", "Bien cordialement,", "Merci d'avance.", "Merci pour votre retour.",
+    "Bonne journée.", "Dans l'attente de votre réponse,", "Merci,", "Merci beaucoup.",
+    "Je vous remercie par avance.", "Salutations,", "Bonne fin de journée.", "A+", "Merci bcp",
+    "Veuillez agréer, Madame, Monsieur, l'expression de mes salutations distinguées.",
+    "Respectueusement,", "Best regards,", "Thank you,", "Dans l'attente de vous lire,",
+    "Je vous prie d'agréer mes sincères salutations.", "Merci de votre compréhension.",
+    "Bien à vous,", "Encore merci.",
+)  # fmt: skip
 ADVISER_LINES = (
     "Je vous remercie de m'envoyer votre attestation employeur.",
     "Votre prochain rendez-vous est fixé au {jour} à {heure}.",
     "Pouvez-vous me préciser votre situation actuelle ?",
     "Je vous invite à consulter les offres que je vous ai transmises.",
+    "Je vous confirme la bonne réception de vos justificatifs.",
+    "Pour information, votre actualisation de {mois} a bien été enregistrée.",
+    "Je vous propose un entretien téléphonique le {jour} à {heure}.",
+    "N'hésitez pas à postuler directement à l'offre {ref} depuis votre espace.",
+    "Votre demande de formation est à l'étude, je reviens vers vous dès que j'ai une réponse.",
+    "Je vous rappelle que l'actualisation doit être faite chaque mois.",
+    "Merci de me transmettre vos trois derniers bulletins de salaire.",
+    "Votre dossier est complet, il est en cours de traitement.",
+    "Je vous invite à l'atelier CV du {jour} à {heure}, à l'agence {de_ville}.",
+    "Pouvez-vous me dire où vous en êtes dans vos démarches pour le métier de {metier} ?",
+    "Vous trouverez des offres de {metier} autour de {ville} dans votre espace personnel.",
+    "Le montant de votre allocation a été recalculé après votre reprise d'activité.",
 )
 ATTACHMENTS: tuple[tuple[str, str], ...] = (
     ("attestation_employeur.pdf", "application/pdf"),
