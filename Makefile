@@ -63,6 +63,7 @@ test: install services-up ## Lint, check the Avro schemas, then run the whole te
 
 bench: install services-up ## Run the benchmarks
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/email_triage.py
 
 REPORT_HTML ?= replay-report/replay-report.html
 REPORT_PNG ?= docs/replay-report.png
