@@ -24,7 +24,7 @@ ifdef CI
 export CI
 endif
 
-.PHONY: help install services-up services-down services-status topics run test bench lint clean-run replay-picture
+.PHONY: help install warm-start services-up services-down services-status topics run test bench lint clean-run replay-picture
 
 help: ## List the targets
 	@echo "Usage: make <target> [PY=python3.11] [SERVICE=kafka|redis|all]"
@@ -41,6 +41,9 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
 	@touch $@
 
+warm-start: install ## Build the email model's warm start once (cached in .run/cache, keyed by its inputs)
+	$(BIN)/python -c "from agents.emails.model import make_email_triage_model; make_email_triage_model()"
+
 services-up: install ## Start the local Kafka broker and Redis (idempotent; SERVICE=kafka|redis)
 	$(SERVICES) up $(SERVICE)
 
@@ -53,15 +56,15 @@ services-status: ## Show the local services: state, pid, address
 topics: install services-up ## Create Vigie's Kafka topics
 	$(BIN)/vigie topics create
 
-run: install services-up topics ## Start the worker on simulated traffic and print alerts
+run: install warm-start services-up topics ## Start the worker on simulated traffic and print alerts
 	$(BIN)/vigie demo
 
-test: install services-up ## Lint, check the Avro schemas, then run the whole test suite
+test: install warm-start services-up ## Lint, check the Avro schemas, then run the whole test suite
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/vigie schemas check
 	$(BIN)/pytest
 
-bench: install services-up ## Run the benchmarks
+bench: install warm-start services-up ## Run the benchmarks
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/email_triage.py
 

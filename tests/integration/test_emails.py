@@ -115,7 +115,9 @@ def test_an_urgent_email_alerts_its_adviser_with_the_reason(
     assert (fields["subject_kind"], fields["subject_id"]) == ("email", "urgent-1")
     alert = orjson.loads(fields["json"])
     codes = [r["code"] for r in alert["reasons"]]
-    assert codes == ["urgency_detresse", "urgency_logement"]
+    # the rules' reasons first; the learnt model may add its own after them
+    assert codes[:2] == ["urgency_detresse", "urgency_logement"]
+    assert set(codes[2:]) <= {"urgency_modele"}
     assert "expulsion" in alert["reasons"][1]["message"]
     assert "mettre dehors" not in fields["json"] and "bouge" not in fields["json"]
 
