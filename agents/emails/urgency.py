@@ -426,6 +426,7 @@ _NOTIFIED = _words(
 )  # fmt: skip
 _HYPOTHETICAL = _words(
     r"\brisque", r"\bsi (?:je|on|j')", r"est-ce qu", r"\bvais-je\b", r"\bpeut-on\b",
+    r"\bcombien\b", r"\bpuis-je\b", r"quelles? (?:sont|est)", r"\bon peut etre\b",
     r"\bpeux etre radie",
     r"\bpourrai(?:s|t)?\b", r"\bquelles? (?:sont|est) les (?:regles|sanctions)",
     r"\bcould i\b", r"\bwill i\b", r"\bwhat happens if\b",

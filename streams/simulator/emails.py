@@ -382,30 +382,29 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Franchement c'est le bazar, chaque conseiller me dit une chose différente sur mes droits.",
     ),
     "radiation": (
-        "J'ai reçu un courrier m'annonçant ma radiation pour absence à un rendez-vous. Je n'ai "
-        "jamais reçu de convocation.",
-        "Je ne comprends pas pourquoi je suis radié, j'ai pourtant fait mon actualisation.",
-        "Comment puis-je me réinscrire après ma radiation ?",
-        "Je viens de voir que je ne suis plus inscrit comme demandeur d'emploi, que s'est-il "
-        "passé ?",
-        "On m'a radié pour une absence alors que j'avais envoyé un arrêt maladie, je demande "
-        "l'annulation de cette décision.",
-        "jsuis radié pk ?? j'ai jamais raté un rdv",
-        "Je souhaite contester ma radiation : le jour du rendez-vous, j'étais en entretien "
-        "d'embauche.",
-        "I have been removed from the list of job seekers and I do not understand why.",
+        # The labelling guide makes a notified deregistration with no other income urgent
+        # (URGENT_SENTENCES); what is written here is the radiation intent without urgency:
+        # warnings with days to answer, questions about sanctions, re-registrations, appeals
+        # against a deregistration already lifted or while a salary comes in.
+        "J'ai reçu un avertissement avant sanction, j'ai dix jours pour répondre : que dois-je "
+        "vous fournir ?",
+        "Comment puis-je me réinscrire après ma radiation ? Je travaille en intérim en attendant.",
+        "Je suis de nouveau inscrit depuis la semaine dernière, l'ancienne radiation est-elle "
+        "effacée de mon dossier ?",
+        "Est-ce que je risque une radiation si je refuse une offre à soixante kilomètres ?",
+        "Quelles sont les sanctions quand on manque un atelier obligatoire ?",
         "Combien de temps dure une radiation, et puis-je me réinscrire avant la fin ?",
-        "Le courrier de radiation est arrivé à mon ancienne adresse, je ne l'ai découvert que "
-        "bien plus tard.",
-        "À 63 ans je n'ai pas bien compris la lettre qui parle de « radiation », pouvez-vous "
-        "m'expliquer ce que cela veut dire pour moi ?",
-        "Je comprends pas pourquoi mon inscription est finie, moi j'ai fait tout ce que vous "
-        "demandez.",
-        "Mon espace indique « cessation d'inscription » depuis {mois}, je n'ai jamais demandé ça.",
-        "Je vous adresse un recours contre la décision de radiation, avec le justificatif de mon "
-        "absence.",
-        "La radiation date de {mois} mais je n'ai reçu le courrier que bien après, puis-je "
-        "encore la contester ?",
+        "Je conteste la radiation du mois dernier ; je suis réinscrit depuis et j'ai un salaire, "
+        "mais je veux que ce soit corrigé.",
+        "Je dois remplir le questionnaire du contrôle de la recherche d'emploi sous quinze jours, "
+        "pouvez-vous m'aider ?",
+        "I got a warning letter before a sanction and I have ten days to answer: what should I "
+        "send?",
+        "À 63 ans je n'ai pas bien compris la lettre d'avertissement, pouvez-vous m'expliquer ce "
+        "que je risque ?",
+        "jvoulais savoir si on peut etre radié quand on rate un rdv sans prevenir ?",
+        "Je vous adresse un recours contre la radiation de l'an dernier, annulée depuis, pour "
+        "qu'elle disparaisse de mon dossier.",
     ),
     "autre": (
         A("Je voulais simplement vous remercier pour votre aide lors du dernier rendez-vous."),
@@ -473,6 +472,9 @@ OPENERS = ("",) * 13 + (
 
 URGENT_SENTENCES: dict[tuple[str, bool], tuple[str, ...]] = {
     ("sans_ressources", False): (
+        "J'ai reçu ce matin un courrier de radiation, et sans allocation je n'ai plus aucun "
+        "revenu.",
+        "Mon allocation a été suspendue hier et c'est ma seule ressource, je n'ai plus rien.",
         "Je n'ai plus aucune ressource depuis {semaines} semaines et je ne peux plus payer mon "
         "loyer.",
         "Sans ce versement je n'ai plus rien pour nourrir ma famille ce mois-ci.",
