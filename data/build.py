@@ -29,6 +29,8 @@ DEFAULT_SHARED = OUT.parent.parent / "shared" / "data"
 _OVERSEAS = {"1": ("971", "01"), "2": ("972", "02"), "3": ("973", "03"), "4": ("974", "04"),
              "6": ("976", "06")}  # fmt: skip
 _PLM = {"132": "13055", "6938": "69123", "751": "75056"}  # arrondissement prefix -> city
+# Régions the COG 2024 commune file (metropolitan France without Corsica) does not name.
+_REGION_NAMES = {"94": "Corse"}
 
 
 def _read(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> list[dict[str, str]]:
@@ -112,9 +114,11 @@ def build_geo(shared: Path) -> None:
             "bassin": bassin,
         }
     region_names: dict[str, str] = {}
+    departement_names: dict[str, str] = {}
     for r in vimchun:
         code = r["code_insee"]
         region_names[r["code_region"]] = r["nom_region"]
+        departement_names[r["code_departement"]] = r["nom_departement"]
         entry = communes.setdefault(
             code, {"name": "", "postal": [], "dep": "", "reg": "", "bassin": None}
         )
@@ -177,8 +181,11 @@ def build_geo(shared: Path) -> None:
             code, region = _OVERSEAS[code]
         elif not region:
             continue  # overseas collectivity
-        name = r["name"]
-        region_name = region_names.get(region, name)  # overseas: region == département
+        # COG 2024 names where the COG file has them: mobiville spells a few wrong ("Drômes",
+        # "Alpes-Maritime", "Eure-et-Loire"), and gap reports print them.
+        name = departement_names.get(code, r["name"])
+        # Overseas: region == département. The COG file has no Corsica: its région is named here.
+        region_name = region_names.get(region) or _REGION_NAMES.get(region, name)
         deps.append((code, name, region, region_name, r["population"]))
     _write(
         "departements.csv",

@@ -143,6 +143,8 @@ class Referential:
         "_postal_communes",
         "_departements",
         "_departement_codes",
+        "_regions",
+        "_departements_of_region",
         "_bassins",
         "_bassin_codes",
         "_tension",
@@ -168,6 +170,8 @@ class Referential:
     _postal_communes: Mapping[str, tuple[str, ...]]
     _departements: Mapping[str, tuple[str, str, int]]  # code -> (name, region, population)
     _departement_codes: tuple[str, ...]
+    _regions: Mapping[str, str]  # INSEE région code -> name
+    _departements_of_region: Mapping[str, tuple[str, ...]]
     _bassins: Mapping[str, tuple[str, str]]  # code -> (name, département)
     _bassin_codes: tuple[str, ...]
     _tension: Mapping[tuple[str, str], Tension]
@@ -204,10 +208,13 @@ class Referential:
 
     @staticmethod
     def _load_geography(paths: Mapping[str, Path], put: _Setter) -> None:
-        deps = {
-            code: (name, region, int(population))
-            for code, name, region, _, population in _rows(paths["departements"])
-        }
+        deps: dict[str, tuple[str, str, int]] = {}
+        regions: dict[str, str] = {}
+        of_region: dict[str, list[str]] = defaultdict(list)
+        for code, name, region, region_name, population in _rows(paths["departements"]):
+            deps[code] = (name, region, int(population))
+            regions[region] = region_name
+            of_region[region].append(code)
         bassins = {code: (name, dep) for code, name, dep, _ in _rows(paths["bassins"])}
         communes: dict[str, Commune] = {}
         of_bassin: dict[str, list[str]] = defaultdict(list)
@@ -238,6 +245,8 @@ class Referential:
         }
         put("_departements", _frozen(deps))
         put("_departement_codes", tuple(sorted(deps)))
+        put("_regions", _frozen(regions))
+        put("_departements_of_region", _frozen({r: tuple(sorted(d)) for r, d in of_region.items()}))
         put("_bassins", _frozen(bassins))
         put("_bassin_codes", tuple(sorted(bassins)))
         put("_communes", _frozen(communes))
@@ -409,6 +418,22 @@ class Referential:
         """INSEE region code (``"84"``; ``"01"``..``"06"`` overseas) of a département."""
         entry = self._departements.get(dep)
         return entry[1] if entry else None
+
+    def is_known_region(self, code: str) -> bool:
+        """True for the 18 INSEE régions (``"84"``; ``"01"``..``"06"`` overseas)."""
+        return code in self._regions
+
+    def regions(self) -> tuple[str, ...]:
+        """Every région code, sorted."""
+        return tuple(sorted(self._regions))
+
+    def region_name(self, region: str) -> str | None:
+        """Name of a région (``"Auvergne-Rhône-Alpes"``)."""
+        return self._regions.get(region)
+
+    def departements_of_region(self, region: str) -> tuple[str, ...]:
+        """Département codes of a région, sorted."""
+        return self._departements_of_region.get(region, ())
 
     def departement_population(self, dep: str) -> int | None:
         """Population of a département (mobiville's INSEE figure)."""

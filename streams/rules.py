@@ -4,6 +4,12 @@ A record that breaks one raises :class:`~streams.errors.ValidationError`; the pu
 it, the worker dead-letters it. "Now" is the Kafka timestamp of the event (when the agency
 system sent it), not the clock of whoever checks it, so an audit replay months later judges
 an event exactly as the live worker did.
+
+Where an offer is (OfferPosted v3): its ``departement`` is a known département, or empty when
+the offer names none. An offer without a département is located by its ``region`` alone, or
+only as France (no région: national), or abroad (``country`` other than "FR", then with no
+French area at all); Saint-Barthélemy and Saint-Martin, which are not départements, carry their
+bassin and its région. The offer agents assess each against the finest market it names.
 """
 
 from __future__ import annotations
@@ -53,9 +59,37 @@ def _known_departement(ref: Referential, dep: str) -> None:
         raise ValidationError(f"unknown département {dep!r}")
 
 
+def _offer_area(r: Record, ref: Referential) -> None:
+    dep, region, bassin = r.get("departement") or "", r.get("region"), r.get("bassin")
+    country = r.get("country") or "FR"
+    if country != "FR":
+        if not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise ValidationError(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
+        if dep or region or bassin:
+            raise ValidationError(
+                f"an offer abroad ({country}) has no département, région or bassin"
+            )
+        return
+    if dep:
+        _known_departement(ref, dep)
+        if region is not None and region != ref.region_of_departement(dep):
+            raise ValidationError(f"région {region!r} is not the région of département {dep!r}")
+        return
+    if region is not None and not ref.is_known_region(region):
+        raise ValidationError(f"unknown région {region!r}")
+    if bassin is not None:
+        home = ref.bassin_departement(bassin)
+        if home is None:
+            raise ValidationError(f"unknown bassin {bassin!r}")
+        if region != ref.region_of_departement(home):
+            raise ValidationError(
+                f"an offer in bassin {bassin!r} without a département needs its région"
+            )
+
+
 def _offer_posted(r: Record, ref: Referential, now: datetime) -> None:
     _known_rome(ref, r["rome_code"])
-    _known_departement(ref, r["departement"])
+    _offer_area(r, ref)
     for name in ("salary_monthly_gross", "salary_monthly_gross_min", "salary_monthly_gross_max"):
         value = r.get(name)
         if value is not None and not 0 < value <= MAX_MONTHLY_SALARY:

@@ -1,6 +1,8 @@
 """The offers use case's alerts, in French: « salaire sous le marché » and « offre à risque ».
 
-Both go to the employer-relations team of the offer's département (audience ``area``), with
+Both go to the employer-relations team of the offer's département (audience ``area``; an
+offer located only by its région goes to ``region-NN``, one located only as France or abroad
+to ``FR``: ``gaps.AreaWords.audience``), with
 deterministic ids (``sinks.outputs.alert_id``), their figures as reasons, concrete suggestions,
 the inputs that produced them (as text) and the model name and version.
 """
@@ -40,13 +42,13 @@ class SalaryFinding:
 
 
 def _base(
-    record: dict[str, Any], source: SourceRef, rule: str, model: tuple[str, str]
+    record: dict[str, Any], source: SourceRef, rule: str, model: tuple[str, str], words: AreaWords
 ) -> dict[str, Any]:
     return alert_envelope(
         source,
         rule,
         event_time=record["posted_at"],
-        audience=("area", record["departement"]),
+        audience=("area", words.audience),
         subject=("offer", record["offer_id"]),
         model=model,
     )
@@ -64,7 +66,7 @@ def low_salary_alert(
     gap = 1.0 - finding.ratio
     occupation = record.get("rome_label") or record["rome_code"]
     return {
-        **_base(record, source, RULE_LOW_SALARY, model),
+        **_base(record, source, RULE_LOW_SALARY, model, words),
         "severity": "critical" if finding.ratio < 0.6 else "warning",
         "title": f"Offre {record['offer_id']} : salaire {gap:.0%} sous la médiane du marché",
         "score": round(gap, 4),
@@ -87,7 +89,9 @@ def low_salary_alert(
         ],
         "inputs": {
             "rome_code": record["rome_code"],
-            "departement": record["departement"],
+            "departement": words.departement,
+            "region": words.region or "",
+            "area_level": words.level,
             "bassin": str(record.get("bassin")),
             "salary_monthly_gross": str(record.get("salary_monthly_gross")),
             "weekly_hours": str(record.get("weekly_hours")),
@@ -167,12 +171,14 @@ def tension_reason(context: MarketContext, prior: Prior, words: AreaWords) -> di
             "reference": 3.0,
             "level": "bassin",
         }
-    if prior.source in {"bmo_departement", "bmo_national"} and prior.share is not None:
-        where = words.where("departement") if prior.source == "bmo_departement" else "en France"
+    levels = {"bmo_departement": "departement", "bmo_region": "region", "bmo_national": "national"}
+    if prior.source in levels and prior.share is not None:
+        level = levels[prior.source]
+        where = words.where(level)
         subject = (
-            "des projets de recrutement"
-            if prior.source == "bmo_departement"
-            else ("des projets de recrutement de ce métier")
+            "des projets de recrutement de ce métier"
+            if level == "national"
+            else "des projets de recrutement"
         )
         return {
             "code": "hiring_difficulty",
@@ -182,7 +188,7 @@ def tension_reason(context: MarketContext, prior: Prior, words: AreaWords) -> di
             ),
             "value": round(prior.share, 4),
             "reference": BMO_NATIONAL_SHARE,
-            "level": "departement" if prior.source == "bmo_departement" else "national",
+            "level": level,
         }
     return None
 
@@ -233,7 +239,9 @@ def hard_to_fill_alert(
         reasons.append(context)
     inputs = {
         "rome_code": record["rome_code"],
-        "departement": record["departement"],
+        "departement": words.departement,
+        "region": words.region or "",
+        "area_level": words.level,
         "bassin": str(record.get("bassin")),
         "risk": f"{est.risk:.4f}",
         "risk_source": est.source,
@@ -249,7 +257,7 @@ def hard_to_fill_alert(
     }
     inputs.update({f"x.{name}": f"{value:.4f}" for name, value in features.items()})
     return {
-        **_base(record, source, RULE_HARD_TO_FILL, model),
+        **_base(record, source, RULE_HARD_TO_FILL, model, words),
         "severity": "critical" if est.risk >= 0.8 else "warning",
         "title": (
             f"Offre {record['offer_id']} à risque : {percent(est.risk)} de risque "

@@ -13,10 +13,14 @@
    the tension prior alone, and a static salary-gap rule (``1 - salary / local median``).
    Printed: ROC AUC, log loss, a reliability table, the classifier's own prequential metrics,
    and the cost per offer.
-2. **The 150 real offers** (``tests/fixtures/ft_offers_sample.jsonl``, France Travail API):
-   mapped by ``streams.offers_import.map_offer``, checked by the domain rules, then assessed
-   in posting order from an empty state. Printed: how many were assessed or rejected (with the
-   reason), the verdict of each gap criterion, and example gap reports in French.
+2. **Real offers** (France Travail API records; by default the 150 Ardèche offers of
+   ``tests/fixtures/ft_offers_sample.jsonl``, ``--real tests/fixtures/ft_offers_dev_national.jsonl``
+   for the 434 national ones): read by ``streams.offers_import.iter_raw_offers``, the reader of
+   ``vigie import-offers`` (JSON lines end at a line feed only), mapped by ``map_offer``,
+   checked by the domain rules, then assessed in posting order from an empty state. Printed:
+   how many were assessed or rejected (each with its reason), the area level each was assessed
+   at, how many salary labels gave a monthly figure, the verdict of each gap criterion, and
+   example gap reports in French. ``--real-only`` skips the simulated traffic.
 """
 
 from __future__ import annotations
@@ -32,8 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from agents.metrics import log_loss, reliability, roc_auc
 from agents.offers.logic import Assessment, OffersConfig, OffersHandler
 from agents.offers.model import (
@@ -46,7 +48,7 @@ from agents.wording import percent
 from sinks.outputs import Outputs, SourceRef
 from streams.errors import MappingError, ValidationError
 from streams.modelstore import ManagedModel, MemoryModelStore
-from streams.offers_import import map_offer
+from streams.offers_import import iter_raw_offers, map_offer, parse_weekly_hours, read_salary
 from streams.pipeline import InlineHandler
 from streams.referential import Referential, load_referential
 from streams.rules import check_record
@@ -54,6 +56,7 @@ from streams.settings import PROJECT_ROOT, load_settings
 from streams.simulator import simulate
 
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "ft_offers_sample.jsonl"
+DEV_NATIONAL = PROJECT_ROOT / "tests" / "fixtures" / "ft_offers_dev_national.jsonl"
 HORIZON_DAYS = 30.0
 TOPICS = {
     "OfferPosted": "vigie.offers",
@@ -202,12 +205,41 @@ def evaluate_simulated(
 
 @dataclass
 class RealReport:
-    """What :func:`evaluate_real_offers` found on the real sample."""
+    """What :func:`evaluate_real_offers` found in a file of real offers.
+
+    Every record of the file is either assessed or rejected with its reason:
+    ``len(assessed) + len(rejected) == total``. ``salaries`` counts what each record's
+    ``salaire`` gave: ``label`` (a figure from ``salaire.libelle``), ``label_without_amount``
+    (a label naming no amount, "Annuel de"), ``label_unread`` (a label with an amount that gave
+    no figure, listed in ``unread_labels``), ``comment`` (a figure from the free text only),
+    ``not_stated`` (free text without a figure: « salaire non précisé ») and ``nothing``.
+    """
 
     total: int
     assessed: list[tuple[dict[str, Any], Assessment]]
     rejected: list[tuple[int, str]]  # (line number, reason)
     alerts: Counter[str]
+    source: Path | None = None
+    salaries: Counter[str] = field(default_factory=Counter)
+    unread_labels: list[str] = field(default_factory=list)
+
+    @property
+    def assessed_share(self) -> float:
+        """Share of the file's records that were assessed."""
+        return len(self.assessed) / self.total if self.total else 0.0
+
+    @property
+    def label_share(self) -> float:
+        """Share of the salary labels stating an amount that gave a monthly figure."""
+        read, unread = self.salaries["label"], self.salaries["label_unread"]
+        return read / (read + unread) if read + unread else 1.0
+
+    def levels(self) -> Counter[str]:
+        """How many offers were assessed at each area level (bassin ... national, abroad)."""
+        out: Counter[str] = Counter()
+        for record, _ in self.assessed:
+            out[area_level(record)] += 1
+        return out
 
     def criteria(self) -> dict[str, Counter[str]]:
         """Per criterion, how many offers got each verdict."""
@@ -219,6 +251,8 @@ class RealReport:
 
     def examples(self, n: int = 3) -> list[tuple[dict[str, Any], Assessment]]:
         """Offers with the most gaps (then the latest posted), for the docs."""
+        if n <= 0:
+            return []
         with_gaps = [(r, a) for r, a in self.assessed if a.report.gaps]
         with_gaps.sort(key=lambda ra: (-len(ra[1].report.gaps), ra[0]["offer_id"]))
         chosen, seen = [], set()
@@ -242,18 +276,30 @@ def evaluate_real_offers(
     referential: Referential | None = None,
     now: datetime | None = None,
 ) -> RealReport:
-    """Map, check and assess every offer of a France Travail API extract (JSON lines)."""
+    """Map, check and assess every offer of a France Travail API extract.
+
+    The file is read as ``vigie import-offers`` reads it (``iter_raw_offers``: JSON lines that
+    end at a line feed only, or a JSON array). Each record is assessed, or rejected with its
+    line number and the reason, in the importer's words (« offer 190HCYJ: missing romeCode »).
+    """
     ref = referential or load_referential(load_settings().data_dir)
     now = now or datetime.now(UTC)
     accepted: list[dict[str, Any]] = []
     rejected: list[tuple[int, str]] = []
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
-    for number, line in enumerate(lines, start=1):
+    salaries: Counter[str] = Counter()
+    unread: list[str] = []
+    total = 0
+    for number, raw in iter_raw_offers(path):
+        total += 1
+        if isinstance(raw, Exception):
+            rejected.append((number, f"unreadable record: {raw}"))
+            continue
+        _count_salary(raw, salaries, unread)
         try:
-            record = map_offer(orjson.loads(line), ref, now=now)
+            record = map_offer(raw, ref, now=now)
             check_record("OfferPosted", record, ref, now)
-        except (MappingError, ValidationError, orjson.JSONDecodeError) as exc:
-            rejected.append((number, f"{type(exc).__name__}: {exc}"))
+        except (MappingError, ValidationError) as exc:
+            rejected.append((number, f"offer {raw.get('id', '?')}: {exc}"))
             continue
         accepted.append(record)
     accepted.sort(key=lambda r: (r["posted_at"], r["offer_id"]))
@@ -264,7 +310,42 @@ def evaluate_real_offers(
         out = Outputs()
         handler.handle("OfferPosted", record, SourceRef("vigie.offers", 0, offset, 0), out)
         alerts.update(a["alert_type"] for a in out.alerts)
-    return RealReport(len(lines), assessed, rejected, alerts)
+    return RealReport(total, assessed, rejected, alerts, Path(path), salaries, unread)
+
+
+def area_level(record: dict[str, Any]) -> str:
+    """The finest area an OfferPosted names: bassin, departement, region, national, abroad."""
+    if (record.get("country") or "FR") != "FR":
+        return "abroad"
+    if record.get("bassin"):
+        return "bassin"
+    if record.get("departement"):
+        return "departement"
+    return "region" if record.get("region") else "national"
+
+
+def _count_salary(raw: dict[str, Any], counts: Counter[str], unread: list[str]) -> None:
+    salaire = raw.get("salaire") if isinstance(raw.get("salaire"), dict) else {}
+    label = str(salaire.get("libelle") or "").strip()
+    try:
+        on = datetime.fromisoformat(str(raw.get("dateCreation")).strip()).date()
+    except ValueError:
+        on = None
+    info = read_salary(salaire, parse_weekly_hours(raw), on)
+    if label:
+        if info.source == "libelle":
+            counts["label"] += 1
+        elif not any(c.isdigit() for c in label):
+            counts["label_without_amount"] += 1
+        else:
+            counts["label_unread"] += 1
+            unread.append(label)
+    if info.source == "commentaire":
+        counts["comment"] += 1
+    elif info.salary is None and salaire.get("commentaire"):
+        counts["not_stated"] += 1
+    elif info.salary is None and not label:
+        counts["nothing"] += 1
 
 
 # Printing ---------------------------------------------------------------------------------------
@@ -323,10 +404,26 @@ def print_simulated(report: SimulatedReport) -> None:
 
 def print_real(report: RealReport, examples: int = 3) -> None:
     """Print the real-offers figures and example gap reports."""
-    print(f"== The {report.total} real offers ({SAMPLE.name}) ==")
-    print(f"assessed {len(report.assessed)}, rejected {len(report.rejected)}")
+    name = (report.source or SAMPLE).name
+    print(f"== The {report.total} real offers ({name}) ==")
+    print(
+        f"assessed {len(report.assessed)} ({report.assessed_share:.1%}), "
+        f"rejected {len(report.rejected)}"
+    )
     for number, reason in report.rejected:
         print(f"  line {number} rejected: {reason}")
+    levels = report.levels()
+    print("assessed at: " + ", ".join(f"{level} {levels[level]}" for level in AREA_ORDER))
+    s = report.salaries
+    print(
+        f"salary labels stating an amount read as a monthly figure: {s['label']} of "
+        f"{s['label'] + s['label_unread']} ({report.label_share:.1%}); labels without an "
+        f"amount: {s['label_without_amount']}; figures from the free text only: "
+        f"{s['comment']}; free text without a figure (« salaire non précisé »): "
+        f"{s['not_stated']}; no salary at all: {s['nothing']}"
+    )
+    for label in report.unread_labels:
+        print(f"  label not read: {label!r}")
     with_gaps = sum(1 for _, a in report.assessed if a.report.gaps)
     print(f"offers with at least one gap: {with_gaps}; alerts: {dict(report.alerts)}")
     rows = []
@@ -337,12 +434,24 @@ def print_real(report: RealReport, examples: int = 3) -> None:
         print()
         print(
             f"-- {record['offer_id']} « {record['title']} » ({record['rome_code']}, "
-            f"département {record['departement']}), risque {percent(a.estimate.risk)} "
+            f"{_where(record)}), risque {percent(a.estimate.risk)} "
             f"({a.estimate.source}, {a.prior.describe()})"
         )
         for gap in a.report.gaps:
             print(f"   * {gap.message}")
             print(f"     -> {gap.suggestion}")
+
+
+AREA_ORDER = ("bassin", "departement", "region", "national", "abroad")
+
+
+def _where(record: dict[str, Any]) -> str:
+    if record.get("departement"):
+        return f"département {record['departement']}"
+    if record.get("region"):
+        return f"région {record['region']}"
+    country = record.get("country") or "FR"
+    return "France" if country == "FR" else f"à l'étranger ({country})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -357,6 +466,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=0.5, help="share of time for warm-up")
     parser.add_argument("--real", type=Path, default=SAMPLE, help="real offers (JSON lines)")
     parser.add_argument("--examples", type=int, default=3, help="example gap reports to print")
+    parser.add_argument(
+        "--real-only", action="store_true", help="only the real offers, no simulated traffic"
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     config = OffersConfig(
@@ -366,12 +478,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         min_outcomes=settings.hard_to_fill_min_outcomes,
     )
     ref = load_referential(settings.data_dir)
-    print_simulated(
-        evaluate_simulated(
-            args.seed, args.events, warmup=args.warmup, config=config, referential=ref
+    if not args.real_only:
+        print_simulated(
+            evaluate_simulated(
+                args.seed, args.events, warmup=args.warmup, config=config, referential=ref
+            )
         )
-    )
-    print()
+        print()
     print_real(evaluate_real_offers(args.real, config=config, referential=ref), args.examples)
     return 0
 

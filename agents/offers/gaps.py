@@ -34,6 +34,7 @@ RARE_QUALIFICATION_SHARE = 0.25
 OK = "conforme"
 GAP = "écart"
 THIN = "trop peu d'offres comparables"
+NO_SALARY = "salaire non précisé"  # as streams.offers_import.NOT_STATED
 
 QUALIFICATION_LABELS: dict[str, str] = {
     "1": "Manœuvre",
@@ -83,12 +84,41 @@ def contract_words(code: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AreaWords:
-    """How to name the areas of one offer in French."""
+    """How to name the areas of one offer in French.
+
+    ``departement`` is "" for an offer that names none (a région only, France, abroad).
+    """
 
     bassin: str | None
     bassin_name: str | None
     departement: str
     departement_name: str | None
+    region: str | None = None
+    region_name: str | None = None
+    country: str = "FR"
+
+    @property
+    def level(self) -> str:
+        """The offer's finest area: bassin, departement, region, national or abroad."""
+        if self.country != "FR":
+            return "abroad"
+        if self.bassin:
+            return "bassin"
+        if self.departement:
+            return "departement"
+        return "region" if self.region else "national"
+
+    @property
+    def audience(self) -> str:
+        """Id of the employer-relations team the offer's alerts go to (audience ``area``).
+
+        The département (``07``), else the région (``region-32``), else France (``FR``): an
+        offer located only as France, abroad, or in an overseas collectivity without a
+        département goes to the national team.
+        """
+        if self.departement:
+            return self.departement
+        return f"region-{self.region}" if self.region else "FR"
 
     def where(self, level: str) -> str:
         """« dans le bassin d'emploi 2609 (Valence) », « dans le département 07 (Ardèche) »..."""
@@ -99,6 +129,8 @@ class AreaWords:
             name = f" ({self.departement_name})" if self.departement_name else ""
             return f"dans le département {self.departement}{name}"
         if level == "region":
+            if self.region_name:
+                return f"dans la région {self.region_name}"
             return "dans la région de l'offre"
         return "en France"
 
@@ -170,7 +202,7 @@ def _salary(
 ) -> Gap | None:
     code = "salary_below_q1"
     if facts.salary_fte is None:
-        checks[code] = "salaire non indiqué"
+        checks[code] = NO_SALARY
         return None
     if norms.salary is None or norms.salary_quartiles is None:
         checks[code] = THIN

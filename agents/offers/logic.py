@@ -5,6 +5,12 @@ Plain functions and one handler class, called by the Faust agents, the benchmark
 assessed against baselines and a classifier that have not seen it yet, and its outcome is scored
 with the probability given at posting before the classifier learns it.
 
+Where an offer is: its bassin, département and région, finest first; an offer without a
+département (OfferPosted v3: located by its région alone, only as France, or abroad; see
+``streams.rules``) has the markets it names and the national one, and is assessed against those
+(:meth:`OffersHandler.area`). An offer written before v3 has no ``region``: it is its
+département's.
+
 Scoring (every worker, with model views), per OfferPosted: local norms
 (``baseline.local_norms``), the gap report, the salary check, the prior, the features, the risk;
 alerts « salaire sous le marché » and « offre à risque »; the offer's assessment hash. Every
@@ -42,7 +48,7 @@ from agents.offers.features import (
     market_keys,
     offer_facts,
 )
-from agents.offers.gaps import AreaWords, GapReport, euros, gap_report
+from agents.offers.gaps import NO_SALARY, AreaWords, GapReport, euros, gap_report
 from agents.offers.model import (
     MODEL_NAME,
     RISK_METRICS_NAME,
@@ -157,8 +163,8 @@ class OffersHandler:
         self._lock = threading.RLock()
         self._batch: Outputs | None = None
         self._batch_states: dict[tuple[str, str], dict[str, str]] = {}
-        self._contexts: dict[tuple[str, str | None, str], tuple[MarketContext, Prior]] = {}
-        self._area_words: dict[tuple[str | None, str], AreaWords] = {}
+        self._contexts: dict[tuple[Any, ...], tuple[MarketContext, Prior]] = {}
+        self._area_words: dict[tuple[str | None, str, str | None, str], AreaWords] = {}
         self._potential_ids: dict[str, str] = {}
         state.describe = self.metadata
         if supply is not None:
@@ -219,37 +225,50 @@ class OffersHandler:
 
     # Offers -----------------------------------------------------------------------------------
 
-    def _context(self, rome: str, bassin: str | None, dep: str) -> tuple[MarketContext, Prior]:
-        key = (rome, bassin, dep)
+    def area(self, record: dict[str, Any]) -> tuple[str | None, str, str | None]:
+        """(bassin, département or "", région or None) of an offer."""
+        dep = record.get("departement") or ""
+        region = record.get("region") or (self.ref.region_of_departement(dep) if dep else None)
+        if (record.get("country") or "FR") != "FR":
+            return None, "", None
+        return record.get("bassin"), dep, region
+
+    def _context(
+        self, rome: str, bassin: str | None, dep: str, region: str | None
+    ) -> tuple[MarketContext, Prior]:
+        key = (rome, bassin, dep, region)
         found = self._contexts.get(key)
         if found is None:
-            context = market_context(self.ref, rome, bassin, dep)
+            context = market_context(self.ref, rome, bassin, dep, region)
             found = self._contexts[key] = (context, tension_prior(context))
             if len(self._contexts) > 50_000:
                 self._contexts.clear()
         return found
 
     def _words(self, record: dict[str, Any]) -> AreaWords:
-        bassin, dep = record.get("bassin"), record["departement"]
-        words = self._area_words.get((bassin, dep))
+        bassin, dep, region = self.area(record)
+        country = record.get("country") or "FR"
+        key = (bassin, dep, region, country)
+        words = self._area_words.get(key)
         if words is None:
-            words = self._area_words[(bassin, dep)] = AreaWords(
+            words = self._area_words[key] = AreaWords(
                 bassin,
                 place_name(self.ref.bassin_name(bassin)) if bassin else None,
                 dep,
-                self.ref.departement_name(dep),
+                self.ref.departement_name(dep) if dep else None,
+                region,
+                self.ref.region_name(region) if region else None,
+                country,
             )
         return words
 
     def assess(self, record: dict[str, Any], state: OfferIntelligence | None = None) -> Assessment:
         """Assess a posted offer against ``state`` (default: the view scoring uses)."""
         s, cfg = state or self.view.model, self.config
-        dep, bassin, rome = record["departement"], record.get("bassin"), record["rome_code"]
+        (bassin, dep, region), rome = self.area(record), record["rome_code"]
         keys = tuple(
             sys.intern(key)
-            for _, key in market_keys(
-                rome, bassin=bassin, departement=dep, region=self.ref.region_of_departement(dep)
-            )
+            for _, key in market_keys(rome, bassin=bassin, departement=dep, region=region)
         )
         t = _seconds(record["posted_at"])
         levels = [(key.split("|", 1)[1].split(":", 1)[0], key) for key in keys]
@@ -260,7 +279,7 @@ class OffersHandler:
         salary = None
         if facts.salary_fte is not None:
             salary = assess_salary(facts.salary_fte, norms, ratio_threshold=cfg.ratio_threshold)
-        context, prior = self._context(rome, bassin, dep)
+        context, prior = self._context(rome, bassin, dep, region)
         features = hard_to_fill_features(facts, norms, context, prior, record["posted_at"])
         estimate = s.risk.assess(features, prior.probability, min_outcomes=cfg.min_outcomes)
         return Assessment(facts, keys, norms, report, salary, context, prior, features, estimate)
@@ -279,7 +298,9 @@ class OffersHandler:
         if assessment.estimate.risk >= cfg.risk_threshold:
             risk_alert = self._risk_alert(record, source, assessment, words, version)
             out.alerts.append(risk_alert)
-        out.states.append(_offer_state(record, assessment, salary_alert, risk_alert, version[1]))
+        out.states.append(
+            _offer_state(record, assessment, salary_alert, risk_alert, version[1], words.level)
+        )
 
     def _learn_posted(self, record: dict[str, Any], out: Outputs) -> None:
         """The baselines learn the offer; the open-offer store keeps its features.
@@ -522,13 +543,17 @@ def _offer_state(
     salary_alert: Alert | None,
     risk_alert: Alert | None,
     version: str,
+    area_level: str,
 ) -> StateUpdate:
     est = a.estimate
     fields = {
         "offer_id": record["offer_id"],
         "status": "open",
         "rome_code": record["rome_code"],
-        "departement": record["departement"],
+        "departement": record.get("departement") or "",
+        "region": record.get("region") or "",
+        "country": record.get("country") or "FR",
+        "area_level": area_level,
         "bassin": record.get("bassin") or "",
         "posted_at": record["posted_at"].isoformat(),
         "model_version": version,
@@ -547,6 +572,7 @@ def _offer_state(
     finding = a.salary
     if finding is None:
         fields["salary_assessment"] = "no_salary"
+        fields["salary_words"] = NO_SALARY
     else:
         fields["salary_full_time_equivalent"] = f"{finding.salary:.2f}"
         if finding.ratio is None:

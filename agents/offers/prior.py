@@ -6,15 +6,17 @@ P(not filled within 30 days) is read, in this order, from
    DARES, ``data/tension_rome_bassin_2021.csv.gz``; a ROME 4 code is looked up through its
    parent fiche): the tension class and three of its components;
 2. else the share of the département's BMO 2024 hiring projects that employers judged difficult;
-3. else the national BMO share of difficult projects for the occupation;
-4. else the base rate.
+3. else, for an offer located by its région alone, the same share over the région's
+   départements (weighted by their hiring projects);
+4. else the national BMO share of difficult projects for the occupation;
+5. else the base rate.
 
 and mapped to a probability by a small logistic whose coefficients are a judgement, not a fit
 (no real outcome data is vendored):
 
     logit P = logit(0.40) + 0.40 (tension - 3) + 0.15 (lack of workforce - 3)
               + 0.10 (hard conditions - 3) + 0.05 (geographic mismatch - 3)      [1]
-    logit P = logit(0.40) + 3.0 (BMO share - 0.58)                                [2, 3]
+    logit P = logit(0.40) + 3.0 (BMO share - 0.58)                             [2, 3, 4]
 
 0.40 says that in a market of middling tension about four offers in ten are still open after
 a month; one tension class moves the odds by half (x1.5); 0.58 is the national share of
@@ -29,6 +31,8 @@ base rate. A bassin where everything is at 5/5 gets 0.73, one at 1/5 everywhere 
 ('tension', 5, 0.56)
 >>> tension_prior(market_context(ref, "A1101", None, "02")).source
 'bmo_departement'
+>>> tension_prior(market_context(ref, "A1101", None, "", "32")).source  # Hauts-de-France
+'bmo_region'
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ BMO_NATIONAL_SHARE = 0.58
 SOURCE_WORDS = {
     "tension": "indicateurs de tension 2021 du métier dans le bassin d'emploi",
     "bmo_departement": "part des recrutements jugés difficiles dans le département (BMO 2024)",
+    "bmo_region": "part des recrutements jugés difficiles dans la région (BMO 2024)",
     "bmo_national": "part nationale des recrutements jugés difficiles pour ce métier (BMO)",
     "base_rate": "taux de référence, faute d'indicateur pour ce métier et ce territoire",
 }
@@ -63,6 +68,7 @@ class MarketContext:
     tension: Tension | None
     bmo_departement: float | None
     bmo_national: float | None
+    bmo_region: float | None = None  # only for an offer without a département
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +89,37 @@ class Prior:
         return SOURCE_WORDS[self.source]
 
 
+def region_difficulty_share(ref: Referential, region: str) -> float | None:
+    """BMO 2024 share of difficult hiring projects over a région's départements.
+
+    Each département's share weighs by its hiring projects; None when none is known.
+    """
+    weight = total = 0.0
+    for dep in ref.departements_of_region(region):
+        share = ref.departement_difficulty_share(dep)
+        projects = ref.departement_hiring_projects(dep)
+        if share is not None and projects:
+            weight += projects
+            total += projects * share
+    return total / weight if weight else None
+
+
 def market_context(
-    ref: Referential, rome: str, bassin: str | None, departement: str
+    ref: Referential,
+    rome: str,
+    bassin: str | None,
+    departement: str | None,
+    region: str | None = None,
 ) -> MarketContext:
-    """Look the indicators of (``rome``, ``bassin``, ``departement``) up in the referential."""
+    """Look the indicators of (``rome``, ``bassin``, ``departement``) up in the referential.
+
+    An offer without a département (``""``) falls back on its ``region``, if it has one.
+    """
     return MarketContext(
         tension=ref.tension(rome, bassin) if bassin else None,
-        bmo_departement=ref.departement_difficulty_share(departement),
+        bmo_departement=ref.departement_difficulty_share(departement) if departement else None,
         bmo_national=ref.national_difficulty_share(rome),
+        bmo_region=region_difficulty_share(ref, region) if region and not departement else None,
     )
 
 
@@ -117,6 +146,7 @@ def tension_prior(context: MarketContext) -> Prior:
         return Prior(_sigmoid(z), "tension", t.tension_class, None)
     for source, share in (
         ("bmo_departement", context.bmo_departement),
+        ("bmo_region", context.bmo_region),
         ("bmo_national", context.bmo_national),
     ):
         if share is not None:

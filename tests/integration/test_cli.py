@@ -73,7 +73,9 @@ def test_the_150_real_offers_are_imported_and_each_is_assessed(
     states = [redis_client.hgetall(settings.key("offer", o)) for o in ids]
     verdicts = {s["salary_assessment"] for s in states}
     assert verdicts <= {"no_salary", "no_baseline", "in_market", "below_market"}
-    assert sum(s["salary_assessment"] == "no_salary" for s in states) == 36
+    # 111 of the 150 offers state a salary label; 8 of the 39 others give a figure in their
+    # comment (« SMIC », « 2000 € brut »...): 31 are left without one.
+    assert sum(s["salary_assessment"] == "no_salary" for s in states) == 31
 
 
 def test_alerts_tail_prints_the_alerts_of_an_area(

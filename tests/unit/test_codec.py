@@ -349,18 +349,27 @@ def test_missing_fields_with_defaults_take_them(codec: Codec) -> None:
 # --- evolution ---------------------------------------------------------------------------
 
 
-def test_v1_event_decodes_with_the_v2_reader_filling_defaults(
+def test_v1_event_decodes_with_the_latest_reader_filling_defaults(
     codec: Codec, registry: SchemaRegistry
 ) -> None:
-    v1, v2 = registry.versions("OfferPosted")[:2]
+    v1, latest = registry.versions("OfferPosted")[0], registry.latest("OfferPosted")
     data = codec.encode("OfferPosted", offer_v1(), version=1)
-    assert data[2:10] == v1.fingerprint != v2.fingerprint
+    assert data[2:10] == v1.fingerprint != latest.fingerprint
     decoded = codec.decode(data)
-    assert (decoded.name, decoded.version, decoded.reader_version) == ("OfferPosted", 1, 2)
-    assert decoded.record == {**offer_v1(), "remote_work": None, "languages": []}
+    assert (decoded.name, decoded.version, decoded.reader_version) == ("OfferPosted", 1, 3)
+    added = {"remote_work": None, "languages": [], "region": None, "country": "FR"}
+    assert decoded.record == {**offer_v1(), **added}
     # Same answer as fastavro's full Avro schema resolution (the codec takes a shortcut).
-    resolved = fastavro.schemaless_reader(BytesIO(data[HEADER_SIZE:]), v1.schema, v2.schema)
+    resolved = fastavro.schemaless_reader(BytesIO(data[HEADER_SIZE:]), v1.schema, latest.schema)
     assert decoded.record == resolved
+
+
+def test_a_v3_offer_without_departement_is_read_by_a_v2_reader(registry: SchemaRegistry) -> None:
+    v2, v3 = registry.versions("OfferPosted")[1:3]
+    national = {**offer_v1(), "departement": "", "bassin": None, "region": "32"}
+    data = Codec(registry).encode("OfferPosted", national, version=3)
+    read = fastavro.schemaless_reader(BytesIO(data[HEADER_SIZE:]), v3.schema, v2.schema)
+    assert read["departement"] == "" and "region" not in read and "country" not in read
 
 
 def test_an_old_producer_with_only_v1_is_read_by_a_v2_consumer(tmp_path: Path) -> None:
@@ -440,7 +449,7 @@ def test_truncated_body_raises_decode_error_wrapping_the_cause(
     codec: Codec, keep: Callable[[int], int]
 ) -> None:
     data = codec.encode("OfferPosted", RECORDS["OfferPosted"])
-    with pytest.raises(DecodeError, match="corrupt OfferPosted v2") as info:
+    with pytest.raises(DecodeError, match="corrupt OfferPosted v3") as info:
         codec.decode(data[: keep(len(data))])
     assert info.value.__cause__ is not None
     assert not isinstance(info.value, UnknownSchemaError)
@@ -604,7 +613,7 @@ def test_encoding_an_unknown_record_name_is_a_key_error(codec: Codec) -> None:
 
 def test_registry_indexes_by_name_and_fingerprint(registry: SchemaRegistry) -> None:
     versions = registry.versions("OfferPosted")
-    assert [v.version for v in versions] == [1, 2]
+    assert [v.version for v in versions] == [1, 2, 3]
     assert registry.latest("OfferPosted") is versions[-1]
     assert registry.by_fingerprint(versions[0].fingerprint) is versions[0]
     assert versions[0].full_name == "fr.francetravail.vigie.OfferPosted"

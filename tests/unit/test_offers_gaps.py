@@ -113,7 +113,7 @@ def test_what_cannot_be_judged_says_why() -> None:
     )
     assert report.gaps == ()
     assert report.checks == {
-        "salary_below_q1": "salaire non indiqué",
+        "salary_below_q1": "salaire non précisé",
         "experience_above_norm": "expérience non précisée",
         "rare_contract": "trop peu d'offres comparables",
         "part_time_vs_norm": "durée du travail non précisée",

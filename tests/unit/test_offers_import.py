@@ -127,8 +127,6 @@ def test_hourly_salary_uses_the_offer_weekly_hours() -> None:
         "",
         "   ",
         "selon profil et expérience",
-        "SMIC",
-        "817.46",  # a bare number: no unit, no period
         "CCNT du 15 mars 1966",
         "Mensuel de 0 Euros",
         "Mensuel de 0.00 Euros sur 12 mois",
@@ -137,7 +135,6 @@ def test_hourly_salary_uses_the_offer_weekly_hours() -> None:
         "Horaire de 1000 Euros",  # 151,667 EUR a month
         "Mensuel de 1800 Euros à 25000 Euros",  # top of the range absurd
         "Mensuel de 300000 Euros",  # even read as yearly, 25,000 a month
-        "Mensuel de 1800 Euros sur 0 mois",
         "Mensuel de 1800 Euros sur 40 mois",
         "Cachet de 120 Euros",  # per performance: no monthly equivalent
         "Hebdomadaire de 400 Euros",
@@ -239,6 +236,7 @@ def test_map_offer_real_hourly_part_time(ref: Referential, offers: dict[str, Any
         "commune_code": "07102",
         "postal_code": "07500",
         "departement": "07",
+        "region": "84",
         "bassin": "8432",
         "latitude": 44.929344,
         "longitude": 4.869182,
@@ -259,6 +257,7 @@ def test_map_offer_real_hourly_part_time(ref: Referential, offers: dict[str, Any
         "employer_name": "FLUNCH",
         "lacks_candidates": False,
         "source": "france-travail-api",
+        "country": "FR",
     }
     assert record["posted_at"].utcoffset().total_seconds() == 0
 
@@ -369,7 +368,7 @@ def _broken(raw: dict[str, Any], change: str) -> dict[str, Any]:
     elif change == "unknown rome":
         raw["romeCode"] = "X9999"
     elif change == "no place":
-        raw["lieuTravail"] = {"libelle": "Ardèche"}
+        raw["lieuTravail"] = {"libelle": "Nulle part"}
     elif change == "no lieu":
         del raw["lieuTravail"]
     elif change == "no id":
@@ -398,7 +397,11 @@ def _broken(raw: dict[str, Any], change: str) -> dict[str, Any]:
     [
         ("no rome", "missing romeCode"),
         ("unknown rome", "unknown ROME code X9999"),
-        ("no place", "no département could be derived from lieuTravail"),
+        (
+            "no place",
+            "lieuTravail 'Nulle part' names no commune, postal code, département, région or "
+            "country Vigie knows",
+        ),
         ("no lieu", "missing lieuTravail"),
         ("no id", "missing id"),
         ("no title", "missing intitule"),
@@ -454,8 +457,8 @@ def test_all_150_real_offers_map(ref: Referential) -> None:
     assert rejected == []
     assert labelled == 111
     with_salary = [r for r in mapped if r["salary_monthly_gross"] is not None]
-    assert len(with_salary) == 114  # 111 labels + 3 readable employer comments
-    assert all(r["departement"] == "07" for r in mapped)
+    assert len(with_salary) == 119  # 111 labels + 8 readable employer comments
+    assert all((r["departement"], r["region"], r["country"]) == ("07", "84", "FR") for r in mapped)
     assert sum(r["bassin"] is not None for r in mapped) == 148
     assert len({r["event_id"] for r in mapped}) == 150
     assert all(set(r) == set(OFFER_FIELDS) for r in mapped)

@@ -167,7 +167,8 @@ def test_every_offer_gets_an_assessment_with_its_gap_report(ref: Referential) ->
     assert state["status"] == "open" and state["salary_assessment"] == "no_salary"
     assert state["risk_source"] == "prior" and 0 < float(state["risk"]) < 1
     checks = orjson.loads(state["gap_report"])["checks"]
-    assert checks["salary_below_q1"] == "salaire non indiqué"
+    assert checks["salary_below_q1"] == "salaire non précisé"
+    assert state["salary_words"] == "salaire non précisé"
     assert checks["qualification_above_norm"] == "qualification non précisée"
     assert checks["rare_contract"] == "trop peu d'offres comparables"
     assert h.state.pending == 1, "the offer's other figures are learnt"

@@ -265,10 +265,23 @@ def test_the_real_schemas_pass_the_check(capsys: Any) -> None:
 
 
 def test_offer_posted_v2_reads_v1_and_only_adds_fields() -> None:
-    v1, v2 = SchemaRegistry.default().versions("OfferPosted")
+    v1, v2 = SchemaRegistry.default().versions("OfferPosted")[:2]
     assert resolution_problems(v1.schema, v2.schema) == []
     assert set(v2.field_names) - set(v1.field_names) == {"remote_work", "languages"}
     assert set(v1.field_names) < set(v2.field_names)
+
+
+def test_offer_posted_v3_adds_the_area_fields_and_v2_readers_read_it() -> None:
+    v1, v2, v3 = SchemaRegistry.default().versions("OfferPosted")
+    assert set(v3.field_names) - set(v2.field_names) == {"region", "country"}
+    assert set(v2.field_names) < set(v3.field_names)
+    for old in (v1, v2):
+        assert resolution_problems(old.schema, v3.schema) == []  # v3 reads v1 and v2 data
+        assert resolution_problems(v3.schema, old.schema) == []  # v1 and v2 readers read v3
+    # The département stays a plain string, so an old reader never meets a null: an offer
+    # without one (a région, France, abroad) carries "" and says where it is in the new fields.
+    departement = next(f for f in v3.raw["fields"] if f["name"] == "departement")
+    assert departement["type"] == "string"
 
 
 def test_schema_table_lists_every_file() -> None:
@@ -276,7 +289,7 @@ def test_schema_table_lists_every_file() -> None:
     registry = SchemaRegistry.default()
     assert len(rows) == len(registry)
     offer = [r for r in rows if r["name"] == "OfferPosted"]
-    assert [(r["version"], r["fields"]) for r in offer] == [(1, 31), (2, 33)]
+    assert [(r["version"], r["fields"]) for r in offer] == [(1, 31), (2, 33), (3, 35)]
     assert offer[0]["fingerprint"] == registry.versions("OfferPosted")[0].fingerprint.hex()
     assert set(rows[0]) == {"name", "version", "fingerprint", "fields"}
 
