@@ -12,6 +12,7 @@ MODULES = (
     "agents.offers.model",
     "agents.offers.prior",
     "agents.offers.risk",
+    "streams.offers_import",
 )
 
 
