@@ -79,7 +79,7 @@ from typing import Any, Literal
 import orjson
 
 from streams.errors import MappingError
-from streams.referential import Referential
+from streams.referential import Referential, area_level
 
 logger = logging.getLogger(__name__)
 
@@ -621,13 +621,7 @@ class Place:
     @property
     def level(self) -> str:
         """The finest market level: bassin, departement, region, national or abroad."""
-        if self.country != "FR":
-            return "abroad"
-        if self.bassin:
-            return "bassin"
-        if self.departement:
-            return "departement"
-        return "region" if self.region else "national"
+        return area_level(self.country, self.bassin, self.departement, self.region)
 
 
 _RANK = {"abroad": 0, "national": 0, "region": 1, "departement": 2, "bassin": 3}

@@ -548,3 +548,15 @@ def _load(data_dir: Path) -> Referential:
 def load_referential(data_dir: Path) -> Referential:
     """The :class:`Referential` of ``data_dir``, loaded on first call and cached per folder."""
     return _load(Path(data_dir).resolve())
+
+
+def area_level(country: str, bassin: str | None, departement: str, region: str | None) -> str:
+    """The finest market level an offer's area gives: bassin, departement, region, national
+    or abroad (an offer outside France is assessed against the national market)."""
+    if country != "FR":
+        return "abroad"
+    if bassin:
+        return "bassin"
+    if departement:
+        return "departement"
+    return "region" if region else "national"

@@ -25,6 +25,7 @@ from typing import Any
 from agents.offers.baseline import LocalNorms, MarketFigures
 from agents.offers.features import FULL_TIME_HOURS, QUALIFICATION_RANK, OfferFacts
 from agents.wording import count, percent
+from streams.referential import area_level
 
 EXPERIENCE_MARGIN_MONTHS = 12.0
 RARE_CONTRACT_SHARE = 0.15
@@ -100,13 +101,7 @@ class AreaWords:
     @property
     def level(self) -> str:
         """The offer's finest area: bassin, departement, region, national or abroad."""
-        if self.country != "FR":
-            return "abroad"
-        if self.bassin:
-            return "bassin"
-        if self.departement:
-            return "departement"
-        return "region" if self.region else "national"
+        return area_level(self.country, self.bassin, self.departement, self.region)
 
     @property
     def audience(self) -> str:
