@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.emails import language
 from agents.emails.generative import GenerativeSettings
 from agents.emails.logic import EmailsHandler
 from agents.emails.model import MODEL_NAME, make_email_triage_model
@@ -26,6 +27,8 @@ def emails_handler(rt: Runtime) -> EmailsHandler:
         MODEL_NAME, make_email_triage_model, interval_s=rt.settings.email_snapshot_interval_s
     )
     s = rt.settings
+    if s.scores:
+        language.warm_up()  # the French pipeline loaded now, not in the first batch of emails
     drafts = GenerativeSettings(
         base_url=s.draft_llm_url,
         model=s.draft_llm_model,

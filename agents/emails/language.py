@@ -46,6 +46,17 @@ def pipeline() -> Any:
     return _nlp
 
 
+def warm_up() -> None:
+    """Load the pipeline and what triage derives from it once, before the first email.
+
+    A worker calls it when it starts, so that its first batch of emails does not wait seconds
+    for the model in the middle of the stream.
+    """
+    from agents.emails.features import prepare_email
+
+    prepare_email("Rendez-vous", "Bonjour, je suis Karim Benali. Cordialement.", "text")
+
+
 def docs(texts: Sequence[str]) -> list[Any]:
     """One spaCy ``Doc`` per text, computed in one ``nlp.pipe`` batch."""
     nlp = pipeline()
