@@ -8,7 +8,7 @@ The set was written for the email-triage issue by writers who read only the labe
 never the simulator, the seed corpus or the tests (``tests/fixtures/emails_dev/README.md``).
 ``split`` froze it before any tuning: parts ``a``-``d`` were cut in two halves by a stable
 hash of each email's id, one half the frozen test set (``tests/fixtures/emails_dev_test.jsonl``),
-the other half, with parts ``e``-``g`` (written for training only), the training half that the
+the other half, with parts ``e``-``j`` (written for training only), the training half that the
 model's warm start learns (``agents/emails/devset_train.jsonl``).
 
 ``report`` triages each email with the shipped model (:func:`make_email_triage_model`, warmed
