@@ -130,40 +130,44 @@ def pii_masked(rows: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
 
 def evaluate(rows: list[dict[str, Any]], model: Any = None) -> dict[str, Any]:
     """Triage every row; the figures of the module docstring, as a dict."""
-    from agents.emails.logic import triage
     from agents.emails.model import make_email_triage_model
 
     model = model if model is not None else make_email_triage_model()
-    times, pairs, misses, alarms = [], [], [], []
-    by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    tp = fp = positives = 0
+    return figures(triaged(rows, model))
+
+
+def triaged(rows: list[dict[str, Any]], model: Any) -> list[tuple[dict[str, Any], Any, float]]:
+    """(row, its Triage, seconds taken) for every row, one email at a time."""
+    from agents.emails.logic import triage
+
+    out = []
     for row in rows:
-        record = as_record(row)
         start = time.perf_counter()
-        t = triage(record, model)
-        times.append(time.perf_counter() - start)
-        pairs.append((row["intent"], t.intents[0][0]))
-        if row["urgent"]:
-            positives += 1
-            c = by_category[row["urgency_category"]]
-            c[1] += 1
-            c[0] += t.urgent
-            tp += t.urgent
-            if not t.urgent:
-                misses.append(row["id"])
-        else:
-            fp += t.urgent
-            if t.urgent:
-                alarms.append(row["id"])
+        t = triage(as_record(row), model)
+        out.append((row, t, time.perf_counter() - start))
+    return out
+
+
+def figures(results: list[tuple[dict[str, Any], Any, float]]) -> dict[str, Any]:
+    """The figures of :func:`evaluate` from triaged rows (one test set, or pooled folds)."""
+    rows = [row for row, _, _ in results]
+    pairs = [(row["intent"], t.intents[0][0]) for row, t, _ in results]
+    times = sorted(seconds for _, _, seconds in results)
+    urgent = [(row, t.urgent) for row, t, _ in results if row["urgent"]]
+    alarms = [row["id"] for row, t, _ in results if t.urgent and not row["urgent"]]
+    caught = sum(found for _, found in urgent)
+    by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row, found in urgent:
+        by_category[row["urgency_category"]][0] += found
+        by_category[row["urgency_category"]][1] += 1
     f1 = f1_scores(pairs)
-    times.sort()
     return {
         "emails": len(rows),
-        "urgent": positives,
-        "urgent_recall": tp / positives if positives else None,
-        "urgent_precision": tp / (tp + fp) if tp + fp else None,
-        "false_alarms": fp,
-        "missed": misses,
+        "urgent": len(urgent),
+        "urgent_recall": caught / len(urgent) if urgent else None,
+        "urgent_precision": caught / (caught + len(alarms)) if caught + len(alarms) else None,
+        "false_alarms": len(alarms),
+        "missed": [row["id"] for row, found in urgent if not found],
         "false_alarm_ids": alarms,
         "recall_by_category": {k: tuple(v) for k, v in sorted(by_category.items())},
         "intent_macro_f1": statistics.fmean(f1.values()) if f1 else None,
@@ -177,7 +181,7 @@ def evaluate(rows: list[dict[str, Any]], model: Any = None) -> dict[str, Any]:
 
 
 def cross_validate(folds: int = 4) -> dict[str, Any]:
-    """:func:`evaluate` on each fold of the training half, the model warmed without it.
+    """:func:`evaluate` over the training half, each fold triaged by a model warmed without it.
 
     What tuning reads: the test half is never used to choose anything.
     """
@@ -185,57 +189,13 @@ def cross_validate(folds: int = 4) -> dict[str, Any]:
     from agents.emails.seed import warm_up
 
     rows = load("train")
-    results = []
+    pooled = []
     for fold in range(folds):
         held = [r for r in rows if zlib.crc32(("fold:" + r["id"]).encode()) % folds == fold]
         model = EmailTriageModel()
         warm_up(model, exclude=frozenset(r["id"] for r in held))
-        results.append(evaluate(held, model))
-    merged = results[0]
-    for r in results[1:]:
-        merged = _merge(merged, r)
-    return merged
-
-
-def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    n = a["emails"] + b["emails"]
-    caught = (a["urgent_recall"] or 0) * a["urgent"] + (b["urgent_recall"] or 0) * b["urgent"]
-    alarms = a["false_alarms"] + b["false_alarms"]
-    cats = defaultdict(lambda: [0, 0])
-    for r in (a, b):
-        for k, (x, y) in r["recall_by_category"].items():
-            cats[k][0] += x
-            cats[k][1] += y
-    pii = defaultdict(lambda: [0, 0])
-    for r in (a, b):
-        for k, (x, y) in r["pii"].items():
-            pii[k][0] += x
-            pii[k][1] += y
-    f1 = {
-        k: (a["intent_f1"].get(k, 0) * a["emails"] + b["intent_f1"].get(k, 0) * b["emails"]) / n
-        for k in set(a["intent_f1"]) | set(b["intent_f1"])
-    }
-    return {
-        "emails": n,
-        "urgent": a["urgent"] + b["urgent"],
-        "urgent_recall": caught / (a["urgent"] + b["urgent"]),
-        "urgent_precision": round(caught) / (round(caught) + alarms) if caught + alarms else None,
-        "false_alarms": alarms,
-        "missed": a["missed"] + b["missed"],
-        "recall_by_category": {k: tuple(v) for k, v in sorted(cats.items())},
-        "intent_macro_f1": (a["intent_macro_f1"] * a["emails"] + b["intent_macro_f1"] * b["emails"])
-        / n,
-        "intent_accuracy": (a["intent_accuracy"] * a["emails"] + b["intent_accuracy"] * b["emails"])
-        / n,
-        "intent_f1": {k: f1[k] for k in INTENTS if k in f1},
-        "confusions": (Counter(dict(a["confusions"])) + Counter(dict(b["confusions"]))).most_common(
-            15
-        ),
-        "pii": {k: tuple(v) for k, v in sorted(pii.items())},
-        "ms_median": (a["ms_median"] + b["ms_median"]) / 2,
-        "ms_p99": max(a["ms_p99"], b["ms_p99"]),
-        "false_alarm_ids": a.get("false_alarm_ids", []) + b.get("false_alarm_ids", []),
-    }
+        pooled += triaged(held, model)
+    return figures(pooled)
 
 
 def markdown(result: dict[str, Any], title: str) -> str:

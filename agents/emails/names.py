@@ -259,14 +259,18 @@ def _known_surname_pairs(text: str, vocab: Any) -> list[tuple[int, int]]:
     return spans
 
 
+@cache
+def _leading_words() -> frozenset[str]:
+    """Titles and greetings, folded and without their dot, that may open a name entity."""
+    return frozenset(_fold(x).rstrip(".") for x in TITLES | GREETINGS)
+
+
 def _entity_names(doc: Any) -> list[tuple[int, int]]:
     """The model's entities that are full names, without a leading title or greeting."""
     spans = []
     for ent in doc.ents:
         tokens = [t for t in ent if not (t.is_punct or t.is_space)]
-        while tokens and (
-            _fold(tokens[0].text).rstrip(".") in {_fold(x).rstrip(".") for x in TITLES | GREETINGS}
-        ):
+        while tokens and (_fold(tokens[0].text).rstrip(".") in _leading_words()):
             tokens = tokens[1:]
         words = [t for t in tokens if _fold(t.text) not in PARTICLES]
         if len(words) < 2 or any(

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from agents.emails.features import as_input, intent_input, prepare_emails
+from agents.emails.model import URGENT_WEIGHT
 
 if TYPE_CHECKING:
     from agents.emails.model import EmailTriageModel
 
-URGENT_WEIGHT = 2.0  # as agents.emails.model.URGENT_WEIGHT: urgent emails are the rarer class
 URGENT_PRIOR = 0.2  # share of urgent emails the labelling guide reports for real mail
 
 SEED_FILE = "seed_corpus.jsonl"

@@ -585,15 +585,14 @@ _RESOLVED = _words(
     r"\byears ago\b", r"\bsafe now\b",
 )  # fmt: skip
 _PAST_CRISIS = _words(
-    r"\bil y a (?:un|une|deux|trois|quelques|\d+) (?:ans?|annees?|mois)[^.]{0,60}(?:je ne voyais|j"
-    r"e pensais|"
-    r"j'avais)",
+    r"\bil y a (?:un|une|deux|trois|quelques|\d+) (?:ans?|annees?|mois)[^.]{0,60}"
+    r"(?:je ne voyais|je pensais|j'avais)",
     r"\bmerci (?:encore )?(?:pour|de) (?:m'avoir|votre aide)[^.]{0,80}(?:sorti|remonte)",
     r"\bdes ne concerne pas\b", r"\bne me concerne pas\b",
 )  # fmt: skip
 _PAST_DISTRESS = _words(
-    r"\bj'etais (?:vraiment |completement |totalement )?(?:a bout|au bout du rouleau|desesper|perd"
-    r"ue?)",
+    r"\bj'etais (?:vraiment |completement |totalement )?"
+    r"(?:a bout|au bout du rouleau|desesper|perdue?)",
     r"\b(?:ca|je) va(?:is)? (?:beaucoup |bien |nettement )?mieux", r"\bc'est derriere moi",
 )  # fmt: skip
 # Confirming one's presence tomorrow is no reason to hurry, unless the writer cannot come.
@@ -601,12 +600,13 @@ _CONFIRMED = _words(
     r"\bje confirme\b", r"serai (?:bien )?presente?", r"\bj'y serai\b", r"comptez sur moi",
     r"\bi will (?:be there|attend|come)\b",
 )  # fmt: skip
-_CANNOT_COME = _words(
+_CANNOT_COME_WORDS = (
     r"(?<!me )deplac", r"decal", r"report", r"annul", r"\bpeux pas\b", r"\bpourrai pas\b",
     r"\bpas venir\b", r"\bimpossible\b", r"\bempech", r"\bhospital", r"\bhopital\b",
     r"\bfievre\b", r"\benterrement", r"\bmove\b", r"\breschedul", r"\bcancel",
     r"can't (?:make|come)",
 )  # fmt: skip
+_CANNOT_COME = _words(*_CANNOT_COME_WORDS)
 _FAR = _words(
     r"dans (?:\d+|deux|trois|quatre|cinq|six|plusieurs|quelques) (?:semaines|mois)",
     r"\ble mois prochain\b", r"in (?:\d+|two|three|four|a few) (?:weeks|months)",
@@ -618,20 +618,17 @@ _NEAR = _words(
 )  # fmt: skip
 # An appointment within 48 h is urgent when it has to be moved, or something is missing for it.
 _MUST_MOVE = _words(
-    r"(?<!me )deplac", r"decal", r"\bpeux pas\b", r"\bpourrai pas\b", r"\bpas venir\b",
-    r"\bdebloqu", r"toujours pas", r"\brefuse", r"\bd'ici\b", r"\bfievre\b", r"\benterrement",
-    r"\bdeces\b", r"\ben panne\b", r"\baccident", r"venir (?:la|le|les) chercher",
-    r"toujours rien", r"\bil me faut\b",
-    r"sans (?:ce|cette|le|la|mon|ma) (?:document|papier|attestation|"
-    r"convocation)", r"pas (?:encore )?(?:eu|le papier|la convocation)", r"report", r"annul",
+    *_CANNOT_COME_WORDS,
+    r"\bdebloqu", r"toujours pas", r"\brefuse", r"\bd'ici\b", r"\bdeces\b", r"\ben panne\b",
+    r"\baccident", r"venir (?:la|le|les) chercher", r"toujours rien", r"\bil me faut\b",
+    r"sans (?:ce|cette|le|la|mon|ma) (?:document|papier|attestation|convocation)",
+    r"pas (?:encore )?(?:eu|le papier|la convocation)",
     r"\bchanger\b", r"\bmodifi", r"autre (?:date|jour|creneau)",
-    r"(?:ne|n') ?(?:pourrai|peux|pourrais|pourra|pourrons|serai|sera) pas", r"\bimpossible\b",
-    r"\bempech", r"\bpas pouvoir\b", r"\babsente?\b", r"\bhospital", r"\bhopital\b",
-    r"\burgences\b", r"\bmalade\b", r"\bbloquee?\b", r"\bil me manque",
-    r"\bmanque (?:le|la|l'|mon|ma)",
-    r"(?:pas|jamais) (?:encore )?recu", r"\bpas de (?:voiture|transport|moyen|garde|nounou)",
-    r"\bmove\b", r"\breschedul", r"\bcancel", r"can't (?:make|come|attend|go)",
-    r"cannot (?:make|come|attend|go)", r"\bunable to\b", r"same time",
+    r"(?:ne|n') ?(?:pourrai|peux|pourrais|pourra|pourrons|serai|sera) pas",
+    r"\bpas pouvoir\b", r"\babsente?\b", r"\burgences\b", r"\bmalade\b", r"\bbloquee?\b",
+    r"\bil me manque", r"\bmanque (?:le|la|l'|mon|ma)", r"(?:pas|jamais) (?:encore )?recu",
+    r"\bpas de (?:voiture|transport|moyen|garde|nounou)",
+    r"can't (?:attend|go)", r"cannot (?:make|come|attend|go)", r"\bunable to\b", r"same time",
 )  # fmt: skip
 
 
