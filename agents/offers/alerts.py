@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.offers.gaps import AreaWords, Gap, GapReport, euros
-from agents.offers.prior import BMO_NATIONAL_SHARE, MarketContext, Prior
+from agents.offers.prior import (
+    BMO_NATIONAL_SHARE,
+    POOL_REFERENCE,
+    SMALL_POOL,
+    MarketContext,
+    Prior,
+)
 from agents.offers.risk import RiskEstimate
 from agents.wording import count, percent
 from sinks.outputs import Alert, SourceRef, alert_envelope
@@ -157,18 +163,31 @@ def tension_reason(context: MarketContext, prior: Prior, words: AreaWords) -> di
     t = context.tension
     if prior.source == "tension" and t is not None:
         parts = [f"tension {t.tension_class}/5"]
-        if t.lack_of_workforce is not None:
-            parts.append(f"manque de main-d'œuvre disponible {t.lack_of_workforce}/5")
         if t.hard_conditions is not None:
             parts.append(f"conditions de travail contraignantes {t.hard_conditions}/5")
+        if t.non_durable_jobs is not None:
+            parts.append(f"emplois peu durables {t.non_durable_jobs}/5")
         return {
             "code": "market_tension",
             "message": (
-                f"Métier en tension {words.where('bassin')} : {', '.join(parts)} "
-                "(indicateurs de tension 2021)."
+                f"Vivier {words.where('bassin')} : {count(t.jobseekers)} demandeurs d'emploi "
+                f"inscrits dans ce métier, contre {count(POOL_REFERENCE)} pour un métier médian ; "
+                f"{', '.join(parts)} (indicateurs de tension 2021)."
             ),
-            "value": float(t.tension_class),
-            "reference": 3.0,
+            "value": float(t.jobseekers),
+            "reference": POOL_REFERENCE,
+            "level": "bassin",
+        }
+    if prior.source == "small_market":
+        return {
+            "code": "small_market",
+            "message": (
+                f"Vivier réduit {words.where('bassin')} : moins d'une douzaine de demandeurs "
+                "d'emploi inscrits dans ce métier (absent des indicateurs de tension 2021), "
+                f"contre {count(POOL_REFERENCE)} pour un métier médian."
+            ),
+            "value": SMALL_POOL,
+            "reference": POOL_REFERENCE,
             "level": "bassin",
         }
     levels = {"bmo_departement": "departement", "bmo_region": "region", "bmo_national": "national"}

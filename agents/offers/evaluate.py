@@ -34,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import mean
 from typing import Any
 
 from agents.metrics import log_loss, reliability, roc_auc
@@ -234,6 +235,31 @@ class RealReport:
         read, unread = self.salaries["label"], self.salaries["label_unread"]
         return read / (read + unread) if read + unread else 1.0
 
+    def flag_aucs(self) -> dict[str, float]:
+        """ROC AUC against France Travail's ``offresManqueCandidats`` flag, where it is set.
+
+        ``prior``: the prior at posting; ``risk``: the risk served (the prior until the model
+        has learnt enough outcomes); ``tension_class``: the 2021 tension class alone (3 where
+        the pair is not in the file). ``flagged`` and ``labelled`` count the offers.
+        """
+        rows = [(r, a) for r, a in self.assessed if r.get("lacks_candidates") is not None]
+        truth = [bool(r["lacks_candidates"]) for r, _ in rows]
+        if not any(truth) or all(truth):
+            return {"labelled": float(len(rows)), "flagged": float(sum(truth))}
+        return {
+            "labelled": float(len(rows)),
+            "flagged": float(sum(truth)),
+            "prior": roc_auc(truth, [a.prior.probability for _, a in rows]),
+            "risk": roc_auc(truth, [a.estimate.risk for _, a in rows]),
+            "tension_class": roc_auc(truth, [float(a.prior.tension_class or 3) for _, a in rows]),
+            "mean_prior_flagged": mean(
+                a.prior.probability for r, a in rows if r["lacks_candidates"]
+            ),
+            "mean_prior_unflagged": mean(
+                a.prior.probability for r, a in rows if not r["lacks_candidates"]
+            ),
+        }
+
     def levels(self) -> Counter[str]:
         """How many offers were assessed at each area level (bassin ... national, abroad)."""
         out: Counter[str] = Counter()
@@ -424,6 +450,15 @@ def print_real(report: RealReport, examples: int = 3) -> None:
     )
     for label in report.unread_labels:
         print(f"  label not read: {label!r}")
+    flags = report.flag_aucs()
+    if "prior" in flags:
+        print(
+            f"against France Travail's « manque de candidats » flag ({flags['flagged']:.0f} "
+            f"flagged of {flags['labelled']:.0f}): ROC AUC of the prior {flags['prior']:.3f}, "
+            f"of the risk served {flags['risk']:.3f}, of the tension class alone "
+            f"{flags['tension_class']:.3f}; mean prior {flags['mean_prior_flagged']:.2f} on "
+            f"flagged offers, {flags['mean_prior_unflagged']:.2f} on the others"
+        )
     with_gaps = sum(1 for _, a in report.assessed if a.report.gaps)
     print(f"offers with at least one gap: {with_gaps}; alerts: {dict(report.alerts)}")
     rows = []

@@ -25,8 +25,9 @@ from streams.referential import Referential, load_referential
 from streams.settings import load_settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-# Waiters in the bassin of Valence (Drôme Ardèche Centre): tension 5/5, prior 0.62.
-HOT = {"rome_code": "G1803", "rome_label": "Serveur / Serveuse en restauration"}
+# Pizza makers in bassin 8421 (Drôme): tension 5/5 and a small pool (25 job seekers), prior 0.68.
+HOT = {"rome_code": "G1604", "rome_label": "Pizzaïolo / Pizzaïola"}
+HOT_BASSIN = "8421"
 
 
 @pytest.fixture(scope="module")
@@ -179,13 +180,13 @@ def test_high_tension_low_salary_offer_gets_a_prior_risk_alert_that_says_so(
 ) -> None:
     h, out = handler(ref, risk_threshold=0.6), Outputs()
     market = [
-        offer(f"m{i}", float(p), bassin="8432", departement="26", **HOT)
+        offer(f"m{i}", float(p), bassin=HOT_BASSIN, departement="26", **HOT)
         for i, p in enumerate((1850, 1900, 1950, 2000, 2050, 2100))
     ]
     post(h, out, market)
     assert [a["alert_type"] for a in out.alerts] == ["offer_hard_to_fill"] * len(market)
     out = Outputs()
-    low = offer("low", 1500.0, bassin="8432", departement="26", **HOT)
+    low = offer("low", 1500.0, bassin=HOT_BASSIN, departement="26", **HOT)
     h.handle("OfferPosted", low, src(20), out)
     risk = next(a for a in out.alerts if a["alert_type"] == "offer_hard_to_fill")
     assert risk["alert_id"] == alert_id(src(20), "offer_hard_to_fill")
@@ -201,7 +202,7 @@ def test_high_tension_low_salary_offer_gets_a_prior_risk_alert_that_says_so(
     assert "salary_below_q1" in codes and codes[-1] == "market_tension"
     salary = risk["reasons"][codes.index("salary_below_q1")]
     assert salary["value"] == 1500.0 and salary["level"] == "bassin"
-    assert "bassin d'emploi 8432" in salary["message"]
+    assert f"bassin d'emploi {HOT_BASSIN}" in salary["message"]
     assert any(
         s.startswith("Aligner le salaire sur la médiane locale : 1 9") for s in risk["suggestions"]
     )

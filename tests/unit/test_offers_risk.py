@@ -7,10 +7,12 @@ import pickle
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agents.offers.evaluate import evaluate_real_offers
 from agents.offers.model import (
     make_jobseeker_supply,
     make_offer_intelligence,
@@ -21,6 +23,7 @@ from streams.referential import Referential, Tension, load_referential
 from streams.settings import load_settings
 
 POSTED = datetime(2026, 3, 2, tzinfo=UTC)
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -28,21 +31,53 @@ def ref() -> Referential:
     return load_referential(load_settings().data_dir)
 
 
-def tension(cls: int, others: int = 3) -> Tension:
-    return Tension(10, 10, cls, others, others, others, others, others, others)
+def tension(cls: int, others: int = 3, jobseekers: int = 10) -> Tension:
+    return Tension(10, jobseekers, cls, others, others, others, others, others, others)
 
 
 # The prior --------------------------------------------------------------------------------------
 
 
-def test_the_prior_rises_with_every_tension_class() -> None:
+def test_the_prior_rises_as_the_pool_of_candidates_shrinks() -> None:
+    pools = (2000, 500, 76, 20, 12)
     probabilities = [
-        tension_prior(MarketContext(tension(c), None, None)).probability for c in range(1, 6)
+        tension_prior(MarketContext(tension(3, jobseekers=n), None, None)).probability
+        for n in pools
     ]
-    assert probabilities == sorted(probabilities) and len(set(probabilities)) == 5
-    assert probabilities[2] == pytest.approx(BASE_RATE)
-    worst = tension_prior(MarketContext(tension(5, others=5), None, None))
-    assert worst.probability == pytest.approx(0.73, abs=0.01)
+    assert probabilities == sorted(probabilities) and len(set(probabilities)) == len(pools)
+    assert probabilities[2] == pytest.approx(BASE_RATE), "the median pool gets the base rate"
+    harsh = tension_prior(MarketContext(tension(3, jobseekers=76, others=5), None, None))
+    assert harsh.probability == pytest.approx(0.60, abs=0.01), "hard, non-durable jobs"
+    # The tension class says nothing of the pool: it does not move the figure.
+    by_class = {
+        tension_prior(MarketContext(tension(c, jobseekers=76), None, None)).probability
+        for c in range(1, 6)
+    }
+    assert len(by_class) == 1
+
+
+def test_an_occupation_missing_from_its_bassin_is_a_small_market(ref: Referential) -> None:
+    # Home help (K1304) is in the 2021 file for the bassin of Privas (8420), not for
+    # Annonay's (8436): fewer than a dozen job seekers there.
+    listed = tension_prior(market_context(ref, "K1304", "8420", "07"))
+    small = market_context(ref, "K1304", "8436", "07")
+    assert small.tension is None and small.small_market and small.national_conditions
+    prior = tension_prior(small)
+    assert (listed.source, prior.source) == ("tension", "small_market")
+    assert prior.probability > listed.probability
+    assert "moins d'une douzaine de demandeurs d'emploi" in prior.describe()
+    assert not market_context(ref, "K1304", None, "07").small_market
+
+
+@pytest.mark.parametrize("sample", ["ft_offers_dev_national.jsonl", "ft_offers_sample.jsonl"])
+def test_the_prior_ranks_real_offers_by_france_travails_own_flag(
+    ref: Referential, sample: str
+) -> None:
+    report = evaluate_real_offers(FIXTURES / sample, referential=ref)
+    flags = report.flag_aucs()
+    assert flags["flagged"] >= 15, "both samples carry the flag on enough offers"
+    assert flags["prior"] >= 0.68, flags
+    assert flags["prior"] > flags["tension_class"] + 0.1, flags
 
 
 def test_the_prior_falls_back_from_tension_to_bmo_to_the_base_rate(ref: Referential) -> None:
