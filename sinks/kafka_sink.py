@@ -19,7 +19,7 @@ from sinks.outputs import Alert, DeadLetter, Example
 from streams.errors import ServiceUnavailableError
 from streams.settings import Settings
 from streams.table import TableChange
-from streams.topics import LEARNING_TOPIC, learning_partition
+from streams.topics import LEARNING_TOPIC, learning_partition, record_key, topic_for_record
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class KafkaSink:
         self.deadletter_topic = settings.topic("deadletter")
         self.learning_topic = settings.topic(LEARNING_TOPIC)
         self.learning_partitions = settings.partitions
+        self.settings_topic = settings.topic
         self.codec = codec
         self.flush_timeout_s = flush_timeout_s
         self._errors: list[str] = []
@@ -109,6 +110,24 @@ class KafkaSink:
                 key=ex.model.encode(),
                 value=value,
                 partition=learning_partition(ex.model, self.learning_partitions),
+                on_delivery=self._on_delivery,
+            )
+            n += 1
+            self._producer.poll(0)
+        return n
+
+    def send_records(self, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        """Queue input events on their topics, keyed by their entity id; returns how many.
+
+        The producer's partitioner is the publishers' (murmur2), so the event lands on the
+        partition of the other events of its entity.
+        """
+        n = 0
+        for name, record in records:
+            self._producer.produce(
+                self.settings_topic(topic_for_record(name).name),
+                key=record_key(name, record).encode(),
+                value=self.codec.encode(name, record),
                 on_delivery=self._on_delivery,
             )
             n += 1

@@ -82,6 +82,8 @@ class Outputs:
     scored_with: dict[str, int] = field(default_factory=dict)
     # Changes of the use cases' tables (streams.table.TableChange), for their changelogs.
     changes: list[Any] = field(default_factory=list)
+    # Input events a learner's timers produced (``OfferAged``), for their input topic.
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def learn(
         self, model: str, record_name: str, record: dict[str, Any], source: SourceRef
@@ -89,15 +91,25 @@ class Outputs:
         """Send ``record`` to the learner of ``model``."""
         self.examples.append(Example(model, record_name, record, source))
 
-    def mark(self) -> tuple[int, int, int, int]:
-        """Where the outputs stand now, for :meth:`rollback`."""
-        return len(self.alerts), len(self.states), len(self.dismissals), len(self.examples)
+    def publish(self, record_name: str, record: dict[str, Any]) -> None:
+        """Send ``record`` to its input topic (keyed by its entity), for scoring workers."""
+        self.records.append((record_name, record))
 
-    def rollback(self, mark: tuple[int, int, int, int]) -> None:
+    def mark(self) -> tuple[int, int, int, int, int]:
+        """Where the outputs stand now, for :meth:`rollback`."""
+        return (
+            len(self.alerts),
+            len(self.states),
+            len(self.dismissals),
+            len(self.examples),
+            len(self.records),
+        )
+
+    def rollback(self, mark: tuple[int, int, int, int, int]) -> None:
         """Drop what was added since ``mark``: an event that failed half-way causes nothing."""
-        alerts, states, dismissals, examples = mark
+        alerts, states, dismissals, examples, records = mark
         del self.alerts[alerts:], self.states[states:]
-        del self.dismissals[dismissals:], self.examples[examples:]
+        del self.dismissals[dismissals:], self.examples[examples:], self.records[records:]
 
     def extend(self, other: Outputs) -> None:
         """Append ``other``'s outputs to this one."""
@@ -106,6 +118,7 @@ class Outputs:
         self.dead_letters.extend(other.dead_letters)
         self.dismissals.extend(other.dismissals)
         self.examples.extend(other.examples)
+        self.records.extend(other.records)
         self.processed += other.processed
         self.learnt += other.learnt
 
@@ -118,6 +131,15 @@ def alert_id(source: SourceRef, rule: str) -> str:
     """
     cause = f"{source.topic}|{source.partition}|{source.offset}|{rule}"
     return hashlib.blake2b(cause.encode(), digest_size=12).hexdigest()
+
+
+def cause_alert_id(cause: str, rule: str) -> str:
+    """Deterministic id of an alert a timer raised: its cause (``offer:X:age:14``), not an offset.
+
+    A timer's event may be written twice (a learner that delivered it, then died before its
+    offsets were committed, writes it again): both copies give the same alert id.
+    """
+    return hashlib.blake2b(f"{cause}|{rule}".encode(), digest_size=12).hexdigest()
 
 
 def alert_envelope(

@@ -119,10 +119,21 @@ class InlineHandler:
         self.learning = Learning([handler], learners)
 
     def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
-        """Score, then learn what scoring sent to the learners."""
-        first = len(out.examples)
+        """Score, then learn what scoring sent to the learners.
+
+        Events the learners' timers wrote (``out.records``, e.g. ``OfferAged``) are scored at
+        once too, as a worker consuming their topic would; they stay in ``out.records``.
+        """
+        first, published = len(out.examples), len(out.records)
         self.handler.handle(name, record, source, out)
         self.learning.apply_since(first, out)
+        while published < len(out.records):
+            timer_name, timer_record = out.records[published]
+            published += 1
+            timer_source = SourceRef(f"{source.topic}:timer", 0, published, source.timestamp_ms)
+            first = len(out.examples)
+            self.handler.handle(timer_name, timer_record, timer_source, out)
+            self.learning.apply_since(first, out)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.handler, name)
@@ -313,6 +324,7 @@ class Delivery:
         self.kafka.send_dead_letters(outputs.dead_letters)
         self.kafka.send_examples(outputs.examples, outputs.scored_with)
         self.kafka.send_changes(outputs.changes)
+        self.kafka.send_records(outputs.records)
         self.kafka.send_alerts(a for a in outputs.alerts if a["alert_id"] not in known)
         self.kafka.flush()
         return self.redis.write(outputs, suppressed=len(dismissed))

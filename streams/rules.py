@@ -115,6 +115,15 @@ def _offer_closed(r: Record, ref: Referential, now: datetime) -> None:
         raise ValidationError("closed_at is before posted_at")
 
 
+def _offer_aged(r: Record, ref: Referential, now: datetime) -> None:
+    if r["checkpoint_days"] <= 0:
+        raise ValidationError(f"checkpoint_days {r['checkpoint_days']} is not a positive age")
+    for name in ("risk", "risk_at_posting", "risk_now_unconditioned", "still_open_share"):
+        if not 0.0 <= r[name] <= 1.0:
+            raise ValidationError(f"{name} {r[name]} is outside [0, 1]")
+    _not_future(r, now, "aged_at")
+
+
 def _profile(r: Record, ref: Referential, now: datetime) -> None:
     _known_rome(ref, r["rome_code"])
     _known_departement(ref, r["departement"])
@@ -140,6 +149,7 @@ def _feedback(r: Record, ref: Referential, now: datetime) -> None:
 RULES: dict[str, Rule] = {
     "OfferPosted": _offer_posted,
     "OfferClosed": _offer_closed,
+    "OfferAged": _offer_aged,
     "JobSeekerProfileUpdated": _profile,
     "JobSeekerExited": _exited,
     "EmailReceived": _email,

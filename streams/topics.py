@@ -31,7 +31,7 @@ DAY_MS = 86_400_000
 TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         "offers",
-        ("OfferPosted", "OfferClosed"),
+        ("OfferPosted", "OfferClosed", "OfferAged"),
         "offer_id",
         description="Job offers posted by employers and their closure (filled, expired...).",
     ),

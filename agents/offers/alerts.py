@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.offers.gaps import AreaWords, Gap, GapReport, euros
+from agents.offers.model import MODEL_NAME
 from agents.offers.prior import (
     BMO_NATIONAL_SHARE,
     POOL_REFERENCE,
@@ -23,7 +24,7 @@ from agents.offers.prior import (
 )
 from agents.offers.risk import RiskEstimate
 from agents.wording import count, percent
-from sinks.outputs import Alert, SourceRef, alert_envelope
+from sinks.outputs import Alert, SourceRef, alert_envelope, cause_alert_id
 
 RULE_LOW_SALARY = "offer_low_salary"
 RULE_HARD_TO_FILL = "offer_hard_to_fill"
@@ -287,4 +288,90 @@ def hard_to_fill_alert(
         "suggestions": risk_suggestions(explained),
         "inputs": inputs,
         "rule": f"{RULE_HARD_TO_FILL}:risk>={threshold:.2f}:{est.source}",
+    }
+
+
+def aged_risk_alert(
+    record: dict[str, Any],
+    source: SourceRef,
+    context: MarketContext,
+    prior: Prior,
+    words: AreaWords,
+    related: Sequence[str],
+    *,
+    threshold: float,
+) -> Alert:
+    """« Offre à risque » for an offer still open at an age (an ``OfferAged`` event).
+
+    Its id is the cause's (``offer:<id>:age:<days>``), not the event's offset: a timer event
+    written twice raises one alert.
+    """
+    age, risk = record["checkpoint_days"], record["risk"]
+    share = record["still_open_share"]
+    reasons: list[dict[str, Any]] = [
+        {
+            "code": "hard_to_fill_risk_at_age",
+            "message": (
+                f"Offre toujours ouverte {age} jours après sa publication : le risque qu'elle ne "
+                f"soit pas pourvue sous 30 jours passe de {percent(record['risk_at_posting'])} "
+                f"à la publication à {percent(risk)}. Parmi les offres pourvues en moins de "
+                f"30 jours, {percent(share)} étaient encore ouvertes à cet âge."
+            ),
+            "value": round(risk, 4),
+            "reference": round(record["risk_at_posting"], 4),
+            "level": "high" if risk >= 0.8 else "medium",
+        }
+    ]
+    market = tension_reason(context, prior, words)
+    if market is not None:
+        reasons.append(market)
+    suggestions = [
+        "Reprendre l'offre avec l'employeur : salaire, expérience demandée et horaires au "
+        "regard des offres comparables, puis la rediffuser.",
+        "Proposer une préparation opérationnelle à l'emploi (POE) pour des candidats proches "
+        "du profil.",
+    ]
+    if related:
+        suggestions.append(
+            "Élargir la recherche aux candidats de métiers proches dans le bassin : "
+            + ", ".join(f"« {label} »" for label in related)
+            + "."
+        )
+    cause = f"offer:{record['offer_id']}:age:{age}"
+    envelope = alert_envelope(
+        source,
+        RULE_HARD_TO_FILL,
+        event_time=record["aged_at"],
+        audience=("area", words.audience),
+        subject=("offer", record["offer_id"]),
+        model=(MODEL_NAME, record["model_version"]),
+    )
+    envelope["alert_id"] = cause_alert_id(cause, RULE_HARD_TO_FILL)
+    return {
+        **envelope,
+        "severity": "critical" if risk >= 0.8 else "warning",
+        "title": (
+            f"Offre {record['offer_id']} toujours ouverte après {age} jours : {percent(risk)} "
+            "de risque de ne pas être pourvue sous 30 jours"
+        ),
+        "score": round(risk, 4),
+        "reasons": reasons,
+        "suggestions": suggestions,
+        "inputs": {
+            "rome_code": record["rome_code"],
+            "departement": words.departement,
+            "region": words.region or "",
+            "area_level": words.level,
+            "bassin": str(record.get("bassin")),
+            "checkpoint_days": str(age),
+            "risk": f"{risk:.4f}",
+            "risk_at_posting": f"{record['risk_at_posting']:.4f}",
+            "risk_now_unconditioned": f"{record['risk_now_unconditioned']:.4f}",
+            "still_open_share": f"{share:.4f}",
+            "risk_source": record["risk_source"],
+            "outcomes_learnt": str(record["outcomes_learnt"]),
+            "threshold": f"{threshold:.2f}",
+            "prior_source": prior.source,
+        },
+        "rule": f"{RULE_HARD_TO_FILL}:age{age}d:risk>={threshold:.2f}:{record['risk_source']}",
     }

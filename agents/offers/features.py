@@ -37,6 +37,20 @@ def market_keys(
     return [(level, f"{rome_code}|{level}:{areas[level]}") for level in AREA_LEVELS if areas[level]]
 
 
+def market_areas(keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """The ROME code and the areas (level -> code) named by an offer's :func:`market_keys`.
+
+    >>> market_areas(("M1805|bassin:8420", "M1805|departement:07", "M1805|national:FR"))
+    ('M1805', {'bassin': '8420', 'departement': '07', 'national': 'FR'})
+    """
+    rome, areas = "", {}
+    for key in keys:
+        rome, area = key.split("|", 1)
+        level, code = area.split(":", 1)
+        areas[level] = code
+    return rome, areas
+
+
 def monthly_salary(record: dict[str, Any]) -> float | None:
     """The offer's monthly gross salary in euros, or None when the offer states none."""
     value = record.get("salary_monthly_gross")

@@ -30,7 +30,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -38,6 +38,7 @@ import orjson
 from agents.offers.alerts import (
     RiskExplanation,
     SalaryFinding,
+    aged_risk_alert,
     hard_to_fill_alert,
     low_salary_alert,
 )
@@ -45,6 +46,7 @@ from agents.offers.baseline import LocalNorms, local_norms
 from agents.offers.features import (
     OfferFacts,
     hard_to_fill_features,
+    market_areas,
     market_keys,
     offer_facts,
 )
@@ -57,6 +59,7 @@ from agents.offers.model import (
     OfferIntelligence,
     OpenOffer,
     pack_features,
+    risk_at_age,
 )
 from agents.offers.prior import MarketContext, Prior, market_context, tension_prior
 from agents.offers.risk import DAY_S, LABEL_AFTER_DAYS, RiskEstimate, hard_to_fill_label
@@ -132,7 +135,7 @@ class OffersHandler:
     """
 
     records = frozenset(
-        {"OfferPosted", "OfferClosed", "JobSeekerProfileUpdated", "JobSeekerExited"}
+        {"OfferPosted", "OfferClosed", "OfferAged", "JobSeekerProfileUpdated", "JobSeekerExited"}
     )
     learners = {
         MODEL_NAME: frozenset({"OfferPosted", "OfferClosed"}),
@@ -188,6 +191,9 @@ class OffersHandler:
             self._start(out)
             if name == "OfferPosted":
                 self._posted(record, source, out)
+            elif name == "OfferAged":  # the learner's timer: scored here, nothing to learn
+                self._aged(record, source, out)
+                return
             if name in self.learners[MODEL_NAME]:
                 out.learn(MODEL_NAME, name, record, source)
             elif self.supply is not None:
@@ -312,7 +318,7 @@ class OffersHandler:
         s = self.intelligence
         assessment = self.assess(record, s)
         t = _seconds(record["posted_at"])
-        self._learn_due(t)
+        self._learn_due(t, out)
         previous = s.open_offers.get(record["offer_id"])
         if previous is None:  # an update of an open offer is not a new offer of the market
             s.baseline.learn_offer(assessment.keys, assessment.facts, t)
@@ -327,6 +333,7 @@ class OffersHandler:
                 est.p_prior,
                 est.risk,
                 assessment.facts.positions,
+                alerted=est.risk >= self.config.risk_threshold,
             ),
         )
         touched = set(assessment.keys)
@@ -345,14 +352,7 @@ class OffersHandler:
     ) -> Alert:
         s, cfg = self.view.model, self.config
         contributions = s.risk.contributions(a.features) if a.estimate.source == "model" else {}
-        related: list[str] = []
-        if record.get("bassin"):
-            for code, _ in self.ref.related_occupations(record["bassin"], record["rome_code"]):
-                label = self.ref.rome_label(code)
-                if label and code != record["rome_code"]:
-                    related.append(label)
-                if len(related) == RELATED_OCCUPATIONS:
-                    break
+        related = self._related(record)
         explained = RiskExplanation(
             a.estimate,
             a.prior,
@@ -385,7 +385,7 @@ class OffersHandler:
         t = _seconds(record["closed_at"])
         s.closure_clock = max(s.closure_clock, t)
         offer = s.open_offers.pop(record["offer_id"])  # before: its own outcome is known
-        self._learn_due(t)
+        self._learn_due(t, out)
         if offer is None:
             s.closed_unknown += 1
         else:
@@ -404,6 +404,7 @@ class OffersHandler:
         if record["outcome"] == "filled":
             filled = record.get("filled_at") or record["closed_at"]
             days = max(0.0, (_seconds(filled) - offer.posted_at) / DAY_S)
+            s.quick_fills.learn(days)
         s.baseline.learn_outcome(offer.keys, t, days_to_fill=days, hard=None)
         if offer.labelled:  # learnt as hard while it stayed open
             return True
@@ -416,7 +417,7 @@ class OffersHandler:
             s.open_offers.settle(record["offer_id"], offer, hard)
         return hard
 
-    def _learn_due(self, now: float) -> None:
+    def _learn_due(self, now: float, out: Outputs) -> None:
         """Learn the outcomes of the offers posted 37 days (30 + 7 of grace) before ``now``.
 
         Every offer is learnt at the same age, filled or not. Learning quick hires at their
@@ -433,6 +434,93 @@ class OffersHandler:
         for offer, hard, still_open in s.open_offers.due(known_until, LABEL_AFTER_DAYS):
             s.labelled_open += still_open
             self._learn_outcome(offer, hard, offer.posted_at + LABEL_AFTER_DAYS * DAY_S)
+        self._age_due(known_until, out)
+
+    def _age_due(self, now: float, out: Outputs) -> None:
+        """Re-assess the open offers that reached 7, 14 or 21 days by ``now`` (event time).
+
+        The learner holds the open offers, so the timer runs here, on the same clock as the
+        labels (closures known up to ``now``), and its re-assessments are written as
+        ``OfferAged`` events on the offers topic: scoring workers raise their alerts, and an
+        audit replay re-reads them. The risk is the offer's posting features scored by the
+        model as it is now, conditioned on the offer being still open at that age
+        (``risk_at_age``). The first age whose risk reaches the threshold, for an offer that
+        has not alerted yet, raises « offre à risque »: once per offer.
+        """
+        s, cfg = self.intelligence, self.config
+        for offer_id, offer, age in s.open_offers.aged(now):
+            if offer.labelled or not len(offer.features):
+                now_risk, source = offer.risk, "model"
+            else:
+                est = s.risk.assess(
+                    offer.feature_dict(), offer.p_prior, min_outcomes=cfg.min_outcomes
+                )
+                now_risk, source = est.risk, est.source
+            share = s.quick_fills.still_open_share(age)
+            risk = risk_at_age(now_risk, share)
+            if risk >= cfg.risk_threshold and not offer.alerted:
+                s.open_offers.mark_alerted(offer_id)
+            rome, areas = market_areas(offer.keys)
+            posted_at = datetime.fromtimestamp(offer.posted_at, UTC)
+            out.publish(
+                "OfferAged",
+                {
+                    "event_id": f"aged:{offer_id}:{age}",
+                    "offer_id": offer_id,
+                    "posted_at": posted_at,
+                    "aged_at": posted_at + timedelta(days=age),
+                    "checkpoint_days": age,
+                    "rome_code": rome,
+                    "departement": areas.get("departement", ""),
+                    "region": areas.get("region"),
+                    "bassin": areas.get("bassin"),
+                    "risk": risk,
+                    "risk_at_posting": offer.risk,
+                    "risk_now_unconditioned": now_risk,
+                    "still_open_share": share,
+                    "risk_source": source,
+                    "outcomes_learnt": s.risk.n_outcomes,
+                    "alerted_before": offer.alerted,
+                    "model_version": self.state.version_label,
+                },
+            )
+
+    def _aged(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+        """Score an offer's re-assessment at an age: its hash fields, and its alert once."""
+        cfg = self.config
+        words = self._words(record)
+        alert = None
+        if record["risk"] >= cfg.risk_threshold and not record["alerted_before"]:
+            bassin, dep, region = self.area(record)
+            context, prior = self._context(record["rome_code"], bassin, dep, region)
+            related = self._related(record)
+            alert = aged_risk_alert(
+                record, source, context, prior, words, related, threshold=cfg.risk_threshold
+            )
+            out.alerts.append(alert)
+        age = record["checkpoint_days"]
+        fields = {
+            "offer_id": record["offer_id"],
+            "checkpoint_days": str(age),
+            "aged_at": record["aged_at"].isoformat(),
+            f"risk_at_{age}d": f"{record['risk']:.4f}",
+            "risk_aged": f"{record['risk']:.4f}",
+        }
+        if alert is not None:
+            fields["aged_risk_alert_id"] = alert["alert_id"]
+        out.states.append(StateUpdate("offer", record["offer_id"], fields))
+
+    def _related(self, record: dict[str, Any]) -> list[str]:
+        """Labels of the occupations the ROME data relates to the offer's, in its bassin."""
+        related: list[str] = []
+        if record.get("bassin"):
+            for code, _ in self.ref.related_occupations(record["bassin"], record["rome_code"]):
+                label = self.ref.rome_label(code)
+                if label and code != record["rome_code"]:
+                    related.append(label)
+                if len(related) == RELATED_OCCUPATIONS:
+                    break
+        return related
 
     def _learn_outcome(self, offer: OpenOffer, hard: bool, t: float) -> None:
         s = self.intelligence

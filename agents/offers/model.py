@@ -35,6 +35,13 @@ from agents.offers.risk import HardToFillModel
 
 MODEL_NAME = "offer-intelligence"
 SUPPLY_MODEL_NAME = "offer-jobseeker-supply"
+# Ages (days after posting, event time) at which an offer still open is re-assessed.
+AGES_DAYS = (7, 14, 21)
+QUICK_FILL_DAYS = 30.0
+# Before closures are learnt, an offer filled within 30 days is taken to be filled at a uniform
+# time over them (still open at 7 days: 77 %, 14: 53 %, 21: 30 %), with the weight of 20 offers.
+FILL_PSEUDO_COUNT = 20.0
+FILL_DECAY = 0.999  # forgets with a half-life of ~700 quick fills
 RISK_METRICS_NAME = "offer-hard-to-fill"  # the Redis hash of the classifier's metrics
 
 
@@ -49,6 +56,7 @@ class OpenOffer(NamedTuple):
     risk: float
     positions: int
     labelled: bool = False  # its 30-day outcome was learnt while it stayed open
+    alerted: bool = False  # an « offre à risque » alert was raised for it (posting or age)
 
     def feature_dict(self) -> dict[str, float]:
         """The features as the classifier takes them."""
@@ -76,7 +84,14 @@ class OpenOffers:
         self._counts: dict[str, list[int]] = {}
         self._unlabelled: deque[tuple[float, str]] = deque()  # (posted_at, id), arrival order
         self._settled: dict[str, tuple[OpenOffer, bool]] = {}  # closed, outcome not learnt yet
+        # Offers waiting for each re-assessment age, (posted_at, id) in arrival order.
+        self._to_age: list[deque[tuple[float, str]]] = [deque() for _ in AGES_DAYS]
         self.forgotten = 0
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Snapshots taken before the re-assessment ages load with empty ageing queues."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_to_age", [deque() for _ in AGES_DAYS])
 
     def __len__(self) -> int:
         return len(self._offers)
@@ -90,8 +105,11 @@ class OpenOffers:
         previous = self.pop(offer_id)
         if previous is None:
             self._unlabelled.append((offer.posted_at, offer_id))
+            self._to_age[0].append((offer.posted_at, offer_id))
         elif previous.labelled:  # an update of an offer whose outcome is already learnt
-            offer = offer._replace(labelled=True, features=_NO_FEATURES)
+            offer = offer._replace(labelled=True, features=_NO_FEATURES, alerted=previous.alerted)
+        else:
+            offer = offer._replace(alerted=previous.alerted or offer.alerted)
         self._offers[offer_id] = offer
         for key in offer.keys:
             counts = self._counts.setdefault(key, [0, 0])
@@ -136,6 +154,32 @@ class OpenOffers:
                 found.append((offer, True, True))
         return found
 
+    def aged(self, now: float) -> list[tuple[str, OpenOffer, int]]:
+        """Open offers that reached a re-assessment age by ``now``: ``(id, offer, age_days)``.
+
+        Each offer is returned once per age, in the order of the times the ages fell due (then
+        by id), and only while it is open: a closed offer leaves the queues as it is met.
+        """
+        found: list[tuple[float, str, OpenOffer, int]] = []
+        for index, age in enumerate(AGES_DAYS):
+            queue = self._to_age[index]
+            while queue and queue[0][0] + age * DAY_S <= now:
+                posted_at, offer_id = queue.popleft()
+                offer = self._offers.get(offer_id)
+                if offer is None or offer.posted_at != posted_at:
+                    continue
+                found.append((posted_at + age * DAY_S, offer_id, offer, age))
+                if index + 1 < len(AGES_DAYS):
+                    self._to_age[index + 1].append((posted_at, offer_id))
+        found.sort(key=lambda f: (f[0], f[1]))
+        return [(offer_id, offer, age) for _, offer_id, offer, age in found]
+
+    def mark_alerted(self, offer_id: str) -> None:
+        """Record that ``offer_id`` raised its « offre à risque » alert."""
+        offer = self._offers.get(offer_id)
+        if offer is not None:
+            self._offers[offer_id] = offer._replace(alerted=True)
+
     @property
     def settled(self) -> int:
         """Closed offers whose outcome waits to be learnt."""
@@ -160,6 +204,46 @@ class OpenOffers:
         return (counts[0], counts[1]) if counts else (0, 0)
 
 
+class QuickFills:
+    """How long offers filled within 30 days stayed open: the survival the ages read.
+
+    ``still_open_share(age)`` is the share of those offers still open ``age`` days after
+    posting, from decayed counts of the closures learnt plus a uniform pseudo-history. An offer
+    still open at that age is then this much less likely to be a quick fill (Bayes):
+    ``P(hard | open at age) = p / (p + (1 - p) x share)``.
+
+    >>> fills = QuickFills()
+    >>> [round(fills.still_open_share(a), 2) for a in AGES_DAYS]
+    [0.77, 0.53, 0.3]
+    >>> for _ in range(200):
+    ...     fills.learn(3.0)
+    >>> round(fills.still_open_share(7), 2)
+    0.06
+    """
+
+    def __init__(self) -> None:
+        self.weight = FILL_PSEUDO_COUNT
+        self.open_at = [FILL_PSEUDO_COUNT * (1.0 - a / QUICK_FILL_DAYS) for a in AGES_DAYS]
+
+    def learn(self, days_to_fill: float) -> None:
+        """Learn a hire ``days_to_fill`` days after posting (slower hires are not quick)."""
+        if days_to_fill > QUICK_FILL_DAYS:
+            return
+        self.weight = self.weight * FILL_DECAY + 1.0
+        for i, age in enumerate(AGES_DAYS):
+            self.open_at[i] = self.open_at[i] * FILL_DECAY + (1.0 if days_to_fill > age else 0.0)
+
+    def still_open_share(self, age_days: int) -> float:
+        """Share of quick fills still open at ``age_days`` (one of ``AGES_DAYS``)."""
+        return self.open_at[AGES_DAYS.index(age_days)] / self.weight
+
+
+def risk_at_age(risk: float, still_open_share: float) -> float:
+    """P(not filled within 30 days | still open at the age), from the risk before it."""
+    quick_and_open = (1.0 - risk) * still_open_share
+    return risk / (risk + quick_and_open) if risk + quick_and_open > 0 else risk
+
+
 class OfferIntelligence:
     """Baselines, open offers and the hard-to-fill model: one consistent learner."""
 
@@ -172,6 +256,12 @@ class OfferIntelligence:
         self.labelled_open = 0  # outcomes learnt from offers still open after 30 days + grace
         self.clock = 0.0  # latest offer event time seen (epoch seconds)
         self.closure_clock = 0.0  # latest closure time seen: closures are known up to here
+        self.quick_fills = QuickFills()
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Snapshots taken before the re-assessment ages load with the pseudo-history."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("quick_fills", QuickFills())
 
 
 class JobSeekerSupply:
