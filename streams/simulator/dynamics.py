@@ -81,12 +81,7 @@ def sample_requirement_profile(seed: int, employer_id: str) -> str:
 # --------------------------------------------------------------------------------------------
 HARD_TO_FILL_HORIZON_DAYS = 30.0
 HTF_INTERCEPT = -0.60
-HTF_PER_TENSION_CLASS = 0.15  # per class of the (ROME, bassin) tension table above 3 (1-5)
-# The pool of candidates: on real offers, France Travail's « manque de candidats » flag follows
-# the job seekers of the occupation in the bassin far more than the tension class
-# (agents/offers/prior.py), so the simulated world is harder to staff where the pool is small.
-HTF_PER_LN_POOL = -0.40  # per unit of ln(job seekers / 76), 76 the median pool of the table
-HTF_POOL_REFERENCE = 76.0
+HTF_PER_TENSION_CLASS = 0.45  # per class of the (ROME, bassin) tension table above 3 (1-5)
 HTF_SALARY_GAP = 4.0  # per unit of (1 - offered / local median), at the start of the run
 HTF_SALARY_DRIFT_PER_MONTH = 0.04  # DRIFT: pay matters 4 % more every simulated month...
 HTF_SALARY_DRIFT_CAP = 2.0  # ... up to twice its initial weight
@@ -127,18 +122,13 @@ def hard_to_fill_score(
     noise: float = 0.0,
     qualification_above: int = 0,
     part_time_common: bool = False,
-    jobseekers: int | None = None,
 ) -> float:
     """Log-odds that an offer is still unfilled after 30 days.
 
     ``qualification_above`` is how many ranks (``market.QUALIFICATION_RANK``) the offer's
     qualification sits above the occupation's typical one; ``part_time_common`` says that part
-    time is common in the occupation's domain; ``jobseekers`` is the pool of the occupation in
-    the bassin (no term when unknown).
+    time is common in the occupation's domain.
     """
-    pool = 0.0
-    if jobseekers is not None:
-        pool = HTF_PER_LN_POOL * math.log(max(jobseekers, 1) / HTF_POOL_REFERENCE)
     years_beyond_first = max(0.0, (experience_months or 0) / 12.0 - 1.0)
     part_time = HTF_PART_TIME_WHERE_COMMON if part_time_common else HTF_PART_TIME
     return (
@@ -152,7 +142,6 @@ def hard_to_fill_score(
         + HTF_QUALIFICATION_ABOVE * max(0, qualification_above)
         + HTF_HARD_CONDITIONS * (hard_conditions - 3)
         + HTF_LACK_OF_WORKFORCE * (lack_of_workforce - 3)
-        + pool
         + noise
     )
 

@@ -344,7 +344,6 @@ class _Simulation:
             noise=rng.gauss(0.0, dynamics.HTF_NOISE_SD),
             qualification_above=qualification_above,
             part_time_common=market.part_time_is_common(rome.domain),
-            jobseekers=tension.jobseekers,
         )
         p_hard = dynamics.hard_to_fill_probability(score)
         fate = dynamics.sample_offer_fate(p_hard, rng)
