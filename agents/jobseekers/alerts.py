@@ -143,10 +143,21 @@ def _option_text(ref: Referential, option: ReconversionOption) -> str:
     return f"« {option.label} » ({closeness}) : {market_words(ref, option.market)}."
 
 
-def _mobility_text(ref: Referential, option: MobilityOption) -> str:
+def _mobility_text(ref: Referential, option: MobilityOption, departement: str = "") -> str:
+    place = f"Bassin de {option.bassin_name}"
+    other = ref.bassin_departement(option.market.bassin)
+    if other and other != departement:
+        place += f" ({ref.departement_name(other) or other})"
+    if option.distance_km is None:
+        reach = f"zone du département, environ {count(option.reach_km)} km"
+    else:
+        start = {"commune": "de la commune de résidence"}.get(
+            option.distance_from or "", "du centre du bassin de résidence"
+        )
+        reach = f"centre du bassin à environ {count(option.distance_km)} km à vol d'oiseau {start}"
     return (
-        f"Bassin de {option.bassin_name}, dans le rayon de mobilité déclaré (zone du "
-        f"département, environ {count(option.reach_km)} km) : {market_words(ref, option.market)}."
+        f"{place}, dans le rayon de mobilité déclaré ({reach}) : "
+        f"{market_words(ref, option.market)}."
     )
 
 
@@ -231,7 +242,10 @@ def risk_alert(
         CONSTRAINT_SUGGESTIONS[c] for c in sorted(constraints) if c in CONSTRAINT_SUGGESTIONS
     ]
     suggestions += [f"Piste de reconversion : {_option_text(ref, o)}" for o in diag.reconversion]
-    suggestions += [f"Piste de mobilité : {_mobility_text(ref, o)}" for o in diag.mobility]
+    suggestions += [
+        f"Piste de mobilité : {_mobility_text(ref, o, record['departement'])}"
+        for o in diag.mobility
+    ]
     return {
         **_base(record, source, RULE_RISK, model, record["updated_at"]),
         "severity": "critical" if est.p_long_term >= CRITICAL_RISK else "warning",

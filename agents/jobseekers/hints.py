@@ -11,14 +11,24 @@ in the market are added to the figures; the hints never depend on it.
   the other fiches of its ROME family, keeping those with strong demand there (class 4 or more
   and at least ``MIN_OFFERS`` offers a year).
 * **Mobility**: bassins where the same occupation has strong demand and more tension than at
-  home, within reach of the seeker's mobility radius. The shared data has no coordinates for
-  communes or bassins, so "within reach" is a proxy: the other bassins of the seeker's
-  département, when the radius is at least the radius of a disc as large as the département
-  (``sqrt(area / pi)``, 42 km for the Ardèche, 56 km for the Gironde, 6 km for Paris). Bassins
-  of neighbouring départements are never proposed: nothing in the data says which they are.
+  home, within the seeker's mobility radius, nearest first (then most offers).
+
+  - *By distance*, when the referential has coordinates (``commune_coordinates.csv.gz``,
+    commune polygon centroids): every bassin of France is a candidate, those of neighbouring
+    départements included, and one is within reach when the great-circle (haversine) distance
+    from the seeker's commune to the bassin's centroid (the mean of its communes' centroids) is
+    at most the radius. Without a located commune, the distance is measured from the centre of
+    the seeker's bassin. It is a distance as the crow flies between centres, not a travel time:
+    a bassin whose edge is close but whose centre is beyond the radius is not proposed.
+  - *Area proxy*, when neither the commune nor the bassin is located (the coordinates file is
+    absent, a BMO-only bassin): the other bassins of the seeker's département, when the radius
+    is at least the radius of a disc as large as the département (``sqrt(area / pi)``, 42 km for
+    the Ardèche, 56 km for the Gironde, 6 km for Paris); no bassin of another département.
 
 >>> market_level(None), market_level(_t(2)), market_level(_t(4))
 ('unknown', 'weak', 'strong')
+>>> round(distance_km((44.7352, 4.5989), (44.9332, 4.8921)))  # Privas to Valence town halls
+32
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ WEAK_TENSION_MAX = 2
 STRONG_TENSION_MIN = 4
 MIN_OFFERS = 20  # offers a year in the bassin (2021): below, a class says little
 MAX_OPTIONS = 3
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
 OpenOffers = Callable[[str, str], int | None]  # (ROME, bassin) -> offers open now, if known
 
@@ -92,8 +103,10 @@ class MobilityOption:
     """A bassin within reach where the seeker's occupation has strong demand."""
 
     bassin_name: str
-    reach_km: float  # the proxy radius the seeker's mobility had to cover
+    reach_km: float  # the radius the seeker's mobility had to cover: the distance, or the proxy
     market: Market
+    distance_km: float | None = None  # as the crow flies to the bassin's centre; None: proxy
+    distance_from: str | None = None  # "commune" (of residence) or "bassin" (its centre)
 
 
 def _market(
@@ -134,10 +147,25 @@ def reconversion_options(
     return found
 
 
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle (haversine) distance in km between two (latitude, longitude) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
 def reach_km(ref: Referential, departement: str) -> float | None:
     """The mobility radius that reaches the other bassins of a département (the proxy)."""
     area = ref.departement_area_km2(departement)
     return math.sqrt(area / math.pi) if area else None
+
+
+def _stronger(ref: Referential, rome: str, other: str, home_class: int) -> bool:
+    tension = ref.tension(rome, other)
+    return market_level(tension) == "strong" and tension.tension_class > home_class  # type: ignore[union-attr]
 
 
 def mobility_options(
@@ -147,19 +175,60 @@ def mobility_options(
     departement: str,
     radius_km: int | None,
     open_offers: OpenOffers | None = None,
+    *,
+    commune: str | None = None,
 ) -> list[MobilityOption]:
-    """Bassins within the seeker's reach where their occupation is in stronger demand."""
-    reach = reach_km(ref, departement)
-    if not bassin or radius_km is None or reach is None or radius_km < reach:
+    """Bassins within the seeker's reach where their occupation is in stronger demand.
+
+    ``commune`` (INSEE code of residence) is where distances start when it is located; its
+    bassin stands in for a missing ``bassin``.
+    """
+    if not bassin and commune:
+        found_commune = ref.commune(commune)
+        bassin = found_commune.bassin if found_commune is not None else None
+    if not bassin or radius_km is None:
         return []
     home = ref.tension(rome, bassin)
     home_class = home.tension_class if home is not None else 0
+    origin = ref.commune_coordinates(commune) if commune else None
+    measured_from = "commune"
+    if origin is None:
+        origin, measured_from = ref.bassin_centroid(bassin), "bassin"
+    if origin is None:
+        return _proxy_options(ref, rome, bassin, departement, radius_km, home_class, open_offers)
+    own = bassin.zfill(4) if bassin.isdigit() else bassin  # the referential's 4-digit codes
+    found: list[MobilityOption] = []
+    for other in ref.bassins():
+        centre = ref.bassin_centroid(other)
+        if other == own or centre is None:
+            continue
+        km = distance_km(origin, centre)
+        if km > radius_km or not _stronger(ref, rome, other, home_class):
+            continue
+        market = _market(ref, rome, other, open_offers)
+        if market is not None:
+            name = place_name(ref.bassin_name(other)) or other
+            found.append(MobilityOption(name, km, market, km, measured_from))
+    found.sort(key=lambda o: (o.reach_km, -o.market.offers, o.market.bassin))
+    return found[:MAX_OPTIONS]
+
+
+def _proxy_options(
+    ref: Referential,
+    rome: str,
+    bassin: str,
+    departement: str,
+    radius_km: int,
+    home_class: int,
+    open_offers: OpenOffers | None,
+) -> list[MobilityOption]:
+    """Without coordinates: the other bassins of the département, if the radius covers it."""
+    reach = reach_km(ref, departement)
+    if reach is None or radius_km < reach:
+        return []
     found: list[MobilityOption] = []
     for other in ref.bassins_of_departement(departement):
-        if other == bassin:
-            continue
-        tension = ref.tension(rome, other)
-        if market_level(tension) != "strong" or tension.tension_class <= home_class:  # type: ignore[union-attr]
+        if other == bassin or not _stronger(ref, rome, other, home_class):
             continue
         market = _market(ref, rome, other, open_offers)
         if market is not None:

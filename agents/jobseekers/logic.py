@@ -206,7 +206,9 @@ class JobSeekersHandler:
             estimate=estimate,
             market=market,
             reconversion=reconversion_options(self.ref, rome, bassin, live),
-            mobility=mobility_options(self.ref, rome, bassin, dep, radius, live),
+            mobility=mobility_options(
+                self.ref, rome, bassin, dep, radius, live, commune=record.get("commune_code")
+            ),
             flags=profile_flags(record, previous, self.ref),
             base_rate=state.long_term.base_rate,
             outcomes=state.long_term.n_outcomes,
@@ -323,6 +325,9 @@ class JobSeekersHandler:
                     {
                         "bassin_name": o.bassin_name,
                         "reach_km": round(o.reach_km),
+                        # null: the département-area proxy (no coordinates for the seeker)
+                        "distance_km": None if o.distance_km is None else round(o.distance_km),
+                        "distance_from": o.distance_from,
                         **o.market.as_json(),
                     }
                     for o in diag.mobility

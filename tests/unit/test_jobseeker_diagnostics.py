@@ -25,7 +25,7 @@ from streams.settings import load_settings
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # Real cells of the 2021 tension table: forestry workers (A1203) have weak demand in bassin
 # 3201 (Somme) where related occupations recruit; A1101 in 9315 (Vaucluse, a département of
-# 3,567 km², reach 34 km) has stronger demand in the other bassins of the département.
+# 3,567 km², proxy reach 34 km) has stronger demand in nearby bassins (25-44 km away).
 WEAK_ROME, WEAK_BASSIN, WEAK_DEP = "A1203", "3201", "80"
 MOBILE_ROME, MOBILE_BASSIN, MOBILE_DEP = "A1101", "9315", "84"
 
@@ -189,12 +189,15 @@ def test_reconversion_options_have_strong_demand_where_the_occupation_is_weak(
     assert reconversion_options(ref, WEAK_ROME, None) == []
 
 
-def test_mobility_options_need_a_radius_that_reaches_the_departement(ref: Referential) -> None:
+def test_mobility_options_need_a_radius_that_reaches_another_bassin(ref: Referential) -> None:
+    # The département-disc proxy radius (used without coordinates, test_jobseeker_mobility.py).
     reach = reach_km(ref, MOBILE_DEP)
     assert reach is not None and 30 < reach < 40
+    # By distance: the nearest other bassin's centre is 25 km from the centre of 9315.
     far = mobility_options(ref, MOBILE_ROME, MOBILE_BASSIN, MOBILE_DEP, 50)
     assert far and all(o.market.bassin != MOBILE_BASSIN for o in far)
     assert all(o.market.tension_class >= 4 for o in far)
+    assert all(o.distance_km is not None and o.distance_km <= 50 for o in far)
     assert mobility_options(ref, MOBILE_ROME, MOBILE_BASSIN, MOBILE_DEP, 20) == []
     assert mobility_options(ref, MOBILE_ROME, MOBILE_BASSIN, MOBILE_DEP, None) == []
 
