@@ -138,6 +138,13 @@ def _exited(r: Record, ref: Referential, now: datetime) -> None:
     _not_future(r, now, "exited_at")
 
 
+def _proposed(r: Record, ref: Referential, now: datetime) -> None:
+    for name in ("proposal_id", "offer_id", "proposed_by"):
+        if not str(r[name]).strip():
+            raise ValidationError(f"{name} is empty")
+    _not_future(r, now, "proposed_at")
+
+
 def _email(r: Record, ref: Referential, now: datetime) -> None:
     _not_future(r, now, "received_at")
 
@@ -152,6 +159,7 @@ RULES: dict[str, Rule] = {
     "OfferAged": _offer_aged,
     "JobSeekerProfileUpdated": _profile,
     "JobSeekerExited": _exited,
+    "OfferProposed": _proposed,
     "EmailReceived": _email,
     "AdviserFeedback": _feedback,
 }

@@ -37,9 +37,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(
         "jobseekers",
-        ("JobSeekerProfileUpdated", "JobSeekerExited"),
+        ("JobSeekerProfileUpdated", "JobSeekerExited", "OfferProposed"),
         "jobseeker_id",
-        description="Job-seeker profile updates and exits from the register.",
+        description="Job-seeker profile updates, exits from the register and the offers "
+        "proposed to them.",
     ),
     TopicSpec(
         "emails",

@@ -47,6 +47,13 @@ from agents.jobseekers.hints import (
 )
 from agents.jobseekers.model import MODEL_NAME, JobSeekerDiagnostic
 from agents.jobseekers.quality import Flag, email_flags, profile_flags
+from agents.proposals.logic import (
+    check_proposal,
+    feedback_state,
+    proposal_alert,
+    remember,
+    verdict_state,
+)
 from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate
 from streams.referential import Referential
 
@@ -55,6 +62,8 @@ __all__ = ["MODEL_NAME", "JobSeekersConfig", "JobSeekersHandler"]
 PROFILE = "JobSeekerProfileUpdated"
 EXITED = "JobSeekerExited"
 EMAIL = "EmailReceived"
+PROPOSED = "OfferProposed"
+FEEDBACK = "AdviserFeedback"
 # Diagnostic fields of the hash, emptied when the seeker exits (a hash only ever gains fields).
 DIAGNOSTIC_FIELDS = (
     "elapsed_days",
@@ -105,7 +114,7 @@ def _text(value: Any) -> str:
 class JobSeekersHandler:
     """Diagnoses job seekers (score, explain, alert) and teaches the diagnostic model."""
 
-    records = frozenset({PROFILE, EXITED, EMAIL})
+    records = frozenset({PROFILE, EXITED, EMAIL, PROPOSED, FEEDBACK})
     # Scoring reads and writes per-key state (the profiles table): an audit replay of a range
     # rebuilds it first from the events before the range (``streams.replay``).
     keeps_state = True
@@ -143,6 +152,12 @@ class JobSeekersHandler:
         elif name == EXITED:
             self._exited(record, out)
             out.learn(MODEL_NAME, name, record, source)
+        elif name == PROPOSED:
+            self._proposed(record, source, out)
+        elif name == FEEDBACK:  # on the feedback topic: never touches the profiles table
+            state = feedback_state(record)
+            if state is not None:
+                out.states.append(state)
         else:
             self._email(record, source, out)
 
@@ -335,6 +350,7 @@ class JobSeekersHandler:
                 ensure_ascii=False,
             ),
             "summary": diag.summary(),
+            "mobility_radius_km": _text(record.get("mobility_radius_km")),
             "model_name": MODEL_NAME,
             "model_version": self.view.version_label,
         }
@@ -369,6 +385,24 @@ class JobSeekersHandler:
             **dict.fromkeys(DIAGNOSTIC_FIELDS, ""),
         }
         out.states.append(StateUpdate("jobseeker", jid, fields))
+
+    def _proposed(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+        """Check a proposal against the profile and the open offers (``agents.proposals``)."""
+        jid = record["jobseeker_id"]
+        profile = self.profiles.get(jid)
+        open_offers = getattr(self.offers.model, "open_offers", None) if self.offers else None
+        verdict = check_proposal(record, profile, open_offers, self.ref)
+        out.states.append(verdict_state(record, verdict))
+        if verdict.findings:
+            alert = proposal_alert(record, source, verdict, profile, self.ref)
+            out.alerts.append(alert)
+            agency = str((profile or {}).get("agency_id") or "unknown")
+            codes = ",".join(f.code for f in verdict.findings)
+            out.states.append(
+                StateUpdate("proposal-findings", agency, {record["proposal_id"]: codes})
+            )
+        if profile is not None:
+            self.profiles[jid] = remember(profile, record)
 
     def _email(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
         jid = record["jobseeker_id"]

@@ -9,9 +9,9 @@ How a replay runs (``run_replay``):
    workers recorded with their learning examples (learning topic, same window), so
    ``versions`` can choose, per event, the snapshot of each model that decided live, or the
    latest ones (``--models current``).
-3. The input events are read in large batches; each batch is split by version tuple and scored
-   by ``scoring`` (the worker's own Processor, views pointed at those snapshots, no sinks, no
-   learning). Scoring is pure, so an event's alerts depend only on the event and the versions:
+3. The input events are read in large batches; each batch is cut into runs of consecutive
+   events with one version tuple, each run scored by ``scoring`` (the worker's own Processor,
+   views pointed at those snapshots, no sinks, no learning), in the order the events came. Scoring is pure, so an event's alerts depend only on the event and the versions:
    not on the order partitions interleave, which makes two replays of a range identical.
 4. ``compare`` explains every difference; ``report`` and ``html`` write the JSON and the page.
 
@@ -241,15 +241,31 @@ def _warm(
     ]
     total = 0
     for batch in read_ranges(settings, before, batch_size=batch_size):
-        groups: dict[tuple[int, ...], list[InputEvent]] = {}
-        for event in batch:
-            groups.setdefault(plan.versions_for(event.source), []).append(event)
-        for versions, events in groups.items():
+        for versions, events in _runs(batch, plan):
             scorer.warm(events, plan.snapshots(versions))
         total += len(batch)
     if total:
         logger.info("replay state rebuilt from %d earlier events of %s", total, sorted(topics))
     return total
+
+
+def _runs(
+    batch: Sequence[InputEvent], plan: VersionPlan
+) -> list[tuple[tuple[int, ...], list[InputEvent]]]:
+    """The batch cut into runs of consecutive events that score with the same versions.
+
+    Runs, not groups: gathering every event of a version tuple together would score an event
+    before one that came earlier with other versions, and the use cases that keep state (a
+    job seeker's exit, then an offer proposed to them) must see them in the order they came.
+    """
+    runs: list[tuple[tuple[int, ...], list[InputEvent]]] = []
+    for event in batch:
+        versions = plan.versions_for(event.source)
+        if runs and runs[-1][0] == versions:
+            runs[-1][1].append(event)
+        else:
+            runs.append((versions, [event]))
+    return runs
 
 
 def _score_batch(
@@ -260,15 +276,13 @@ def _score_batch(
     recorded_ids: set[str],
     scored: _Scored,
 ) -> None:
-    """Score one batch, one call per version tuple (feedback events one by one: see below)."""
+    """Score one batch, one call per run of a version tuple (feedback events one by one)."""
     stats = scored.stats
-    groups: dict[tuple[int, ...], list[InputEvent]] = {}
     for event in batch:
-        groups.setdefault(plan.versions_for(event.source), []).append(event)
         stats.read += 1
         stats.by_topic[event.source.topic] += 1
         stats.timestamps.append(event.source.timestamp_ms)
-    for versions, events in groups.items():
+    for versions, events in _runs(batch, plan):
         # A dismissal does not say which event carried it: feedback events are scored alone.
         plain = [e for e in events if not e.source.topic.endswith(".feedback")]
         calls = [plain] + [[e] for e in events if e.source.topic.endswith(".feedback")]
