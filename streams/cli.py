@@ -93,6 +93,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         events=args.events,
         rate=args.rate,
         invalid_share=args.invalid_share,
+        proposals_per_offer=args.proposals_per_offer,
     )
     print(stats)
     return 0
@@ -274,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "event_type",
         help="OfferPosted, OfferClosed, JobSeekerProfileUpdated, "
-        "JobSeekerExited, EmailReceived or AdviserFeedback",
+        "JobSeekerExited, OfferProposed, EmailReceived or AdviserFeedback",
     )
     p.add_argument("file", help="JSON Lines file, or - for standard input")
 
@@ -291,6 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="share of deliberately invalid events (to exercise the dead-letter path)",
+    )
+    p.add_argument(
+        "--proposals-per-offer",
+        type=float,
+        default=1.0,
+        help="offers proposed to job seekers per offer posted, 10 %% of them ones that should "
+        "not happen (0: none)",
     )
 
     p = add("alerts", cmd_alerts, "follow alerts in Redis")

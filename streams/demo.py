@@ -75,7 +75,9 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
     result: dict[str, Any] = {}
     feeder = threading.Thread(
         target=lambda: result.update(
-            stats=run_simulation(settings, seed=seed, events=events, rate=rate)
+            stats=run_simulation(
+                settings, seed=seed, events=events, rate=rate, proposals_per_offer=1.0
+            )
         ),
         daemon=True,
     )

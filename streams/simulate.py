@@ -57,6 +57,7 @@ def run_simulation(
     publisher: Publisher | None = None,
     skip: int = 0,
     span_events: int | None = None,
+    proposals_per_offer: float = 0.0,
 ) -> SimulationStats:
     """Publish ``events`` simulated events; ``rate`` > 0 throttles to that many per second.
 
@@ -64,8 +65,9 @@ def run_simulation(
     as for a run of that many events: two calls with the same seed and span, the second
     skipping what the first published, continue one traffic (offers posted in the first part
     close in the second) instead of starting a new one with the same ids.
+    ``proposals_per_offer`` > 0 adds offer proposals (``SimConfig.proposals_per_offer``).
     """
-    config = SimConfig(invalid_share=invalid_share)
+    config = SimConfig(invalid_share=invalid_share, proposals_per_offer=proposals_per_offer)
     stats = SimulationStats()
     own = publisher is None
     pub = publisher or Publisher(settings)

@@ -11,8 +11,9 @@ How a replay runs (``run_replay``):
    latest ones (``--models current``).
 3. The input events are read in large batches; each batch is cut into runs of consecutive
    events with one version tuple, each run scored by ``scoring`` (the worker's own Processor,
-   views pointed at those snapshots, no sinks, no learning), in the order the events came. Scoring is pure, so an event's alerts depend only on the event and the versions:
-   not on the order partitions interleave, which makes two replays of a range identical.
+   views pointed at those snapshots, no sinks, no learning), in the order the events came.
+   An event's alerts depend on the event, the versions and the per-key state (a job seeker's
+   profile) that earlier events of its partition built: two replays of a range are identical.
 4. ``compare`` explains every difference; ``report`` and ``html`` write the JSON and the page.
 
 Isolation: nothing is written to Redis, to any Kafka topic, to the model store (a read-only

@@ -181,6 +181,22 @@ def sample_offer_fate(p_hard: float, rng: random.Random) -> OfferFate:
 
 
 # --------------------------------------------------------------------------------------------
+# Offer proposals (mises en relation): a few days after posting, to a seeker of the occupation
+# family and bassin; those that should not happen go to a seeker who left, for an offer already
+# closed, or repeat an earlier proposal.
+# --------------------------------------------------------------------------------------------
+PROPOSAL_DELAY_DAYS = (0.5, 12.0)
+PROPOSAL_SEARCH_DRAWS = 200
+PROPOSAL_MATCHING_SHARE = 0.3
+PROPOSAL_CHANNELS: tuple[tuple[str, float], ...] = (
+    ("email", 0.45), ("portal", 0.25), ("phone", 0.15), ("meeting", 0.10), ("sms", 0.05),
+)  # fmt: skip
+BAD_PROPOSAL_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("seeker_exited", 0.6), ("offer_not_open", 0.25), ("already_proposed", 0.15),
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
 # Job seekers: search duration (registration -> exit) is lognormal around exp(mu), where mu
 # adds these terms to log(SEARCH_MEDIAN_DAYS). Positive terms lengthen the search.
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import logging
 import math
 import random
 import zlib
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,11 @@ class SimConfig:
     advisers: int = 1_500
     invalid_share: float = 0.0
     jobseeker_defects: float = 0.0
+    # Offers proposed to job seekers (OfferProposed), per offer posted on average, a few days
+    # after posting; ``bad_proposal_share`` of them should not happen (``truth["bad"]`` says
+    # why). Off by default, drawn from their own generator: a run without them is unchanged.
+    proposals_per_offer: float = 0.0
+    bad_proposal_share: float = 0.1
 
     def __post_init__(self) -> None:
         weights = (self.offers_posted, self.profile_updates, self.emails)
@@ -113,6 +119,8 @@ class SimConfig:
             raise ValueError("invalid_share must be in [0, 1)")
         if not 0.0 <= self.jobseeker_defects < 1.0:
             raise ValueError("jobseeker_defects must be in [0, 1)")
+        if self.proposals_per_offer < 0 or not 0.0 <= self.bad_proposal_share <= 1.0:
+            raise ValueError("proposals_per_offer must be >= 0, bad_proposal_share in [0, 1]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +168,11 @@ class _StrayUpdate:
 class _Exit:
     seeker: _Seeker
     version: int  # stale once the seeker's exit was rescheduled
+
+
+@dataclass(frozen=True, slots=True)
+class _Proposal:
+    offer_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +238,13 @@ class _Simulation:
         self.employer_rngs: dict[str, random.Random] = {}
         # Defects draw from their own generator: turning them on moves no other draw.
         self.defect_rng = random.Random(f"{seed}:defects")
+        # Proposals too; they follow offers (rome, bassin) and seekers the run already has.
+        self.proposal_rng = random.Random(f"{seed}:proposals")
+        self.open_offers: dict[str, tuple[str, str]] = {}  # offer id -> (rome, bassin)
+        self.closed_offers: deque[tuple[str, str, str]] = deque(maxlen=500)
+        self.exited: deque[_Seeker] = deque(maxlen=500)
+        self.proposed: deque[tuple[_Seeker, str]] = deque(maxlen=500)
+        self.proposals = 0
         total = config.offers_posted + config.profile_updates + config.emails
         self.p_offer = config.offers_posted / total
         self.p_profile = self.p_offer + config.profile_updates / total
@@ -271,6 +291,9 @@ class _Simulation:
         if isinstance(item, _StrayUpdate):
             self._tick(t)
             return self._stray_update(item.seeker)
+        if isinstance(item, _Proposal):
+            self._tick(t)
+            return self._proposal(item.offer_id)
         assert isinstance(item, _Exit)
         if item.version != item.seeker.version:
             return None
@@ -419,7 +442,69 @@ class _Simulation:
         record, truth, fate = self._draft_offer()
         closure = _Closure(record["offer_id"], self.t, self.now, fate, record["positions"])
         self._schedule(self.t + fate.open_days * DAY_S, closure)
+        if self.config.proposals_per_offer:
+            self._schedule_proposals(record)
         return SimEvent("OfferPosted", record["offer_id"], record, self.now, truth)
+
+    # Proposals --------------------------------------------------------------------------------
+
+    def _schedule_proposals(self, record: dict[str, Any]) -> None:
+        prng, mean = self.proposal_rng, self.config.proposals_per_offer
+        self.open_offers[record["offer_id"]] = (record["rome_code"], record["bassin"])
+        count = int(mean) + (prng.random() < mean - int(mean))
+        for _ in range(count):
+            delay = prng.uniform(*dynamics.PROPOSAL_DELAY_DAYS)
+            self._schedule(self.t + delay * DAY_S, _Proposal(record["offer_id"]))
+
+    def _peer(self, rome: str, bassin: str) -> _Seeker | None:
+        """An active seeker of the offer's bassin and occupation family, if a few draws find one."""
+        prng = self.proposal_rng
+        for _ in range(dynamics.PROPOSAL_SEARCH_DRAWS):
+            if not self.active:
+                return None
+            candidate = self.active[prng.randrange(len(self.active))]
+            if candidate.rome[:3] == rome[:3] and candidate.bassin.code == bassin:
+                return candidate
+        return None
+
+    def _proposal(self, offer_id: str) -> SimEvent | None:
+        """An offer proposed to a seeker of its bassin; a share of them should not happen.
+
+        The slot is kept only when the offer is still open and has a candidate in its bassin,
+        so that the share of bad proposals is ``bad_proposal_share`` of those emitted.
+        """
+        prng = self.proposal_rng
+        found = self.open_offers.get(offer_id)
+        seeker = self._peer(*found) if found is not None else None
+        if seeker is None:
+            return None
+        bad = None
+        if prng.random() < self.config.bad_proposal_share:
+            bad = dynamics.weighted(prng, dynamics.BAD_PROPOSAL_WEIGHTS)
+            if bad == "seeker_exited" and self.exited:
+                seeker = self.exited[prng.randrange(len(self.exited))]
+            elif bad == "offer_not_open" and self.closed_offers:
+                offer_id = self.closed_offers[prng.randrange(len(self.closed_offers))][0]
+            elif bad == "already_proposed" and self.proposed:
+                seeker, offer_id = self.proposed[prng.randrange(len(self.proposed))]
+                if seeker.slot < 0 or offer_id not in self.open_offers:
+                    return None
+            else:
+                return None
+        self.proposals += 1
+        self.proposed.append((seeker, offer_id))
+        matching = prng.random() < dynamics.PROPOSAL_MATCHING_SHARE
+        record = {
+            "event_id": _event_id(prng),
+            "proposal_id": f"PR{self.proposals:08d}",
+            "offer_id": offer_id,
+            "jobseeker_id": seeker.jobseeker_id,
+            "proposed_by": "matching-service" if matching else seeker.adviser_id,
+            "proposer_kind": "matching" if matching else "adviser",
+            "channel": dynamics.weighted(prng, dynamics.PROPOSAL_CHANNELS),
+            "proposed_at": self.now,
+        }
+        return SimEvent("OfferProposed", seeker.jobseeker_id, record, self.now, {"bad": bad})
 
     def _closure(self, closure: _Closure) -> SimEvent:
         fate = closure.fate
@@ -442,6 +527,9 @@ class _Simulation:
             "positions_filled": positions_filled,
         }
         truth = {"outcome": fate.outcome, "open_days": fate.open_days}
+        found = self.open_offers.pop(closure.offer_id, None)
+        if found is not None:
+            self.closed_offers.append((closure.offer_id, *found))
         return SimEvent("OfferClosed", closure.offer_id, record, self.now, truth)
 
     # Job seekers ------------------------------------------------------------------------------
@@ -635,6 +723,8 @@ class _Simulation:
             "registered_at": seeker.registered_at.date(),
         }
         truth = {"search_days": (self.now - seeker.registered_at).total_seconds() / DAY_S}
+        if self.config.proposals_per_offer:
+            self.exited.append(seeker)
         return SimEvent("JobSeekerExited", seeker.jobseeker_id, record, self.now, truth)
 
     # Emails -----------------------------------------------------------------------------------

@@ -143,3 +143,29 @@ def test_an_advisers_answer_is_the_last_word_for_the_pair() -> None:
     assert state is not None and state.kind == "proposal"
     assert state.fields["adviser_verdict"] == "allow" and state.entity_id == "DE00000001:OFF2"
     assert feedback_state({**record, "target_kind": "alert"}) is None
+
+
+def test_the_simulator_proposes_offers_with_a_known_share_of_bad_ones(ref: Referential) -> None:
+    from collections import Counter
+
+    from streams.simulator import SimConfig, simulate
+
+    plain = [(e.record_name, e.key) for e in simulate(11, 2_000, referential=ref)]
+    off = [(e.record_name, e.key) for e in simulate(11, 2_000, referential=ref, config=SimConfig())]
+    assert plain == off and all(name != "OfferProposed" for name, _ in plain)
+    config = SimConfig(proposals_per_offer=1.0, bad_proposal_share=0.2)
+    events = list(simulate(11, 15_000, referential=ref, config=config))
+    proposals = [e for e in events if e.record_name == "OfferProposed"]
+    kinds = Counter(e.truth["bad"] for e in proposals)
+    assert len(proposals) > 100 and set(kinds) <= {None, "seeker_exited", "offer_not_open",
+                                                   "already_proposed"}  # fmt: skip
+    assert 0.1 < 1 - kinds[None] / len(proposals) < 0.3
+
+
+def test_the_checks_catch_the_simulated_bad_proposals(ref: Referential) -> None:
+    from agents.proposals.evaluate import evaluate_simulated
+
+    report = evaluate_simulated(11, 15_000, per_offer=1.0, bad_share=0.2, referential=ref)
+    assert sum(report.bad.values()) >= 15 and report.good >= 100
+    assert report.caught_share >= 0.9, report
+    assert report.false_alarm_share <= 0.05, report
