@@ -67,6 +67,7 @@ test: install warm-start services-up ## Lint, check the Avro schemas, then run t
 bench: install warm-start services-up ## Run the benchmarks
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/email_triage.py
+	$(BIN)/python benchmarks/proposals.py
 
 REPORT_HTML ?= replay-report/replay-report.html
 REPORT_PNG ?= docs/replay-report.png
