@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,30 +43,6 @@ from streams.publisher import Publisher  # noqa: E402
 from streams.referential import load_referential  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def profile(jid: str) -> dict[str, object]:
-    return {
-        "event_id": f"evt-p-{jid}",
-        "jobseeker_id": jid,
-        "updated_at": datetime.now(UTC) - timedelta(hours=1),
-        "registered_at": date.today() - timedelta(days=90),
-        "category": "A",
-        "rome_code": "H2911",
-        "rome_label": "Métallier / Métallière",
-        "departement": "31",
-        "bassin": "7617",
-        "commune_code": "31555",
-        "qualification_code": "4",
-        "experience_months": 24,
-        "mobility_radius_km": 20,
-        "constraints": [],
-        "training_in_progress": False,
-        "adviser_id": "ADV-7617-01",
-        "agency_id": "AG-7617",
-        "last_contact_at": None,
-        "source": "agency",
-    }
 
 
 def main() -> int:
@@ -103,6 +79,7 @@ def main() -> int:
         worker.start()
         pub = Publisher(s)
         seekers = [f"BENCH-{i:03d}" for i in range(args.seekers)]
+        from tests.integration.test_offers import seeker  # a metalworker of Toulouse
         from tests.integration.test_worker import offer  # a valid OfferPosted
 
         pub.publish(
@@ -111,7 +88,7 @@ def main() -> int:
                   commune_code="31555", postal_code="31100"),
         )  # fmt: skip
         for jid in seekers:
-            pub.publish("JobSeekerProfileUpdated", profile(jid))
+            pub.publish("JobSeekerProfileUpdated", seeker(jid))
         pub.flush()
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

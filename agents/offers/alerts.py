@@ -61,6 +61,17 @@ def _base(
     )
 
 
+def _area_inputs(record: dict[str, Any], words: AreaWords) -> dict[str, str]:
+    """The inputs every offer alert names: the occupation and the areas of its market."""
+    return {
+        "rome_code": record["rome_code"],
+        "departement": words.departement,
+        "region": words.region or "",
+        "area_level": words.level,
+        "bassin": str(record.get("bassin")),
+    }
+
+
 def low_salary_alert(
     record: dict[str, Any],
     source: SourceRef,
@@ -95,11 +106,7 @@ def low_salary_alert(
             f"À défaut, viser au moins le premier quartile local : {euros(finding.q1)}.",
         ],
         "inputs": {
-            "rome_code": record["rome_code"],
-            "departement": words.departement,
-            "region": words.region or "",
-            "area_level": words.level,
-            "bassin": str(record.get("bassin")),
+            **_area_inputs(record, words),
             "salary_monthly_gross": str(record.get("salary_monthly_gross")),
             "weekly_hours": str(record.get("weekly_hours")),
             "salary_full_time_equivalent": f"{finding.salary:.2f}",
@@ -258,11 +265,7 @@ def hard_to_fill_alert(
     if context is not None:
         reasons.append(context)
     inputs = {
-        "rome_code": record["rome_code"],
-        "departement": words.departement,
-        "region": words.region or "",
-        "area_level": words.level,
-        "bassin": str(record.get("bassin")),
+        **_area_inputs(record, words),
         "risk": f"{est.risk:.4f}",
         "risk_source": est.source,
         "p_prior": f"{est.p_prior:.4f}",
@@ -358,11 +361,7 @@ def aged_risk_alert(
         "reasons": reasons,
         "suggestions": suggestions,
         "inputs": {
-            "rome_code": record["rome_code"],
-            "departement": words.departement,
-            "region": words.region or "",
-            "area_level": words.level,
-            "bassin": str(record.get("bassin")),
+            **_area_inputs(record, words),
             "checkpoint_days": str(age),
             "risk": f"{risk:.4f}",
             "risk_at_posting": f"{record['risk_at_posting']:.4f}",
