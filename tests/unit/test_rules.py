@@ -74,3 +74,33 @@ def test_an_offer_cannot_close_before_it_was_posted(ref) -> None:
 def test_unknown_event_types_are_refused(ref) -> None:
     with pytest.raises(ValidationError, match="not an input event type"):
         check_record("Alert", {}, ref, SENT)
+
+
+def test_a_proposal_names_its_proposal_offer_and_proposer_and_is_not_in_the_future(ref) -> None:
+    good = {
+        "proposal_id": "P1",
+        "offer_id": "190HCYJ",
+        "proposed_by": "ADV-0701-02",
+        "proposed_at": SENT - timedelta(hours=1),
+    }
+    check_record("OfferProposed", good, ref, SENT)
+    with pytest.raises(ValidationError, match="proposal_id is empty"):
+        check_record("OfferProposed", {**good, "proposal_id": " "}, ref, SENT)
+    with pytest.raises(ValidationError, match="proposed_at"):
+        check_record("OfferProposed", {**good, "proposed_at": SENT + timedelta(days=2)}, ref, SENT)
+
+
+def test_an_ageing_event_carries_probabilities_and_a_positive_age(ref) -> None:
+    good = {
+        "checkpoint_days": 14,
+        "risk": 0.8,
+        "risk_at_posting": 0.6,
+        "risk_now_unconditioned": 0.6,
+        "still_open_share": 0.5,
+        "aged_at": SENT - timedelta(days=1),
+    }
+    check_record("OfferAged", good, ref, SENT)
+    with pytest.raises(ValidationError, match="risk 1.5 is outside"):
+        check_record("OfferAged", {**good, "risk": 1.5}, ref, SENT)
+    with pytest.raises(ValidationError, match="not a positive age"):
+        check_record("OfferAged", {**good, "checkpoint_days": 0}, ref, SENT)
