@@ -101,6 +101,16 @@ RECORDS: dict[str, dict[str, Any]] = {
         "alerted_before": False,
         "model_version": "v3",
     },
+    "OfferProposed": {
+        "event_id": "5b0c7e1a-93d2-4c11-8a6f-0d2e4b7c9f10",
+        "proposal_id": "MER-2026-000123",
+        "offer_id": "190HCYJ",
+        "jobseeker_id": "js-7f3a91c2",
+        "proposed_by": "ADV-0701-02",
+        "proposer_kind": "adviser",
+        "channel": "email",
+        "proposed_at": POSTED + timedelta(days=3),
+    },
     "JobSeekerProfileUpdated": {
         "event_id": "c3b1f4de-0a9e-4b6d-8f21-6e5a7c9d1b02",
         "jobseeker_id": "js-7f3a91c2",
