@@ -37,6 +37,7 @@ app = faust.App(
     topic_replication_factor=settings.replication,
     consumer_auto_offset_reset="earliest",
     broker_commit_interval=1.0,
+    broker_session_timeout=settings.kafka_session_timeout_s,
     producer_acks=-1,
     web_enabled=settings.web_port > 0,
     web_port=settings.web_port or 6066,

@@ -91,6 +91,12 @@ VARIABLES: dict[str, Variable] = {
             "scoring and learning workers: never all beside learning.",
         ),
         Variable(
+            "VIGIE_KAFKA_SESSION_TIMEOUT_S",
+            "60",
+            "Seconds without a heartbeat before Kafka gives a silent worker's partitions to "
+            "the others (Faust's broker_session_timeout; at least 6, the broker's minimum).",
+        ),
+        Variable(
             "VIGIE_MODEL_REFRESH_S",
             "2",
             "Seconds between two checks for new model snapshots by the scoring workers.",
@@ -201,6 +207,7 @@ class Settings:
     redis_prefix: str
     batch_size: int
     batch_within_s: float
+    kafka_session_timeout_s: float
     alert_stream_maxlen: int
     alert_stream_retention_s: int
     state_ttl_s: int
@@ -302,6 +309,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "redis_prefix": _get(env, "VIGIE_REDIS_PREFIX"),
         "batch_size": _number(env, "VIGIE_BATCH_SIZE", int),
         "batch_within_s": _number(env, "VIGIE_BATCH_WITHIN_S", float),
+        "kafka_session_timeout_s": _number(env, "VIGIE_KAFKA_SESSION_TIMEOUT_S", float),
         "alert_stream_maxlen": _number(env, "VIGIE_ALERT_STREAM_MAXLEN", int),
         "alert_stream_retention_s": _number(env, "VIGIE_ALERT_STREAM_RETENTION_S", int),
         "state_ttl_s": _number(env, "VIGIE_STATE_TTL_S", int),
@@ -334,6 +342,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigurationError("VIGIE_PARTITIONS and VIGIE_BATCH_SIZE must be at least 1")
     if not 0 < settings.salary_alert_ratio < 1:
         raise ConfigurationError("VIGIE_SALARY_ALERT_RATIO must be between 0 and 1")
+    if settings.kafka_session_timeout_s < 6:
+        raise ConfigurationError("VIGIE_KAFKA_SESSION_TIMEOUT_S must be at least 6 seconds")
     if not 0 < settings.hard_to_fill_threshold <= 1:
         raise ConfigurationError("VIGIE_HARD_TO_FILL_THRESHOLD must be in (0, 1]")
     if not 0 <= settings.long_term_risk_rearm <= settings.long_term_risk_threshold <= 1:
