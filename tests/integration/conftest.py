@@ -99,7 +99,6 @@ def namespace_settings(kafka_bootstrap: str, redis_url: str) -> Settings:
         snapshot_interval_s=1.0,
         email_snapshot_interval_s=1.0,
         model_refresh_s=0.5,
-        kafka_session_timeout_s=10.0,  # a killed worker's partitions move in 10 s, not 60
         web_port=0,
     )
 

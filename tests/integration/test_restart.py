@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 import redis
 
 from schemas.codec import Codec
@@ -10,6 +13,15 @@ from streams.settings import Settings
 from tests.integration.conftest import read_topic, wait_for, wait_for_model, wait_for_offers
 from tests.integration.test_offers import wait_learnt
 from tests.integration.test_worker import MARKET, offer, publish_market
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The conftest's namespace, with a 10 s Kafka session: a killed worker's partitions move
+    to the others in 10 s instead of Faust's 60. Only here, where the workload is light: under
+    the email tests' spaCy load a 10 s session let the broker drop a busy worker."""
+    return replace(settings, kafka_session_timeout_s=10.0)
+
 
 LOW_OFFERS = 120  # enough for the kill to land mid-stream
 
