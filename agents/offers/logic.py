@@ -448,7 +448,9 @@ class OffersHandler:
         has not alerted yet, raises « offre à risque »: once per offer.
         """
         s, cfg = self.intelligence, self.config
-        for offer_id, offer, age in s.open_offers.aged(now):
+        for offer_id, due, age in s.open_offers.aged(now):
+            # Several ages may fall due at once: read the offer as the earlier ones left it.
+            offer = s.open_offers.get(offer_id) or due
             if offer.labelled or not len(offer.features):
                 now_risk, source = offer.risk, "model"
             else:

@@ -115,6 +115,20 @@ def test_no_age_is_reached_while_closures_stop_arriving(ref: Referential) -> Non
     assert [r["checkpoint_days"] for r in aged(out, "slow")] == list(AGES_DAYS)
 
 
+def test_ages_that_fall_due_together_still_alert_once(ref: Referential) -> None:
+    h, out = handler(ref, risk_threshold=0.7), Outputs()
+    h.handle("OfferPosted", hot("slow"), src(0), out)
+    h.handle("OfferPosted", hot("late", 23), src(1), out)
+    # One closure 24 days on: the clock passes 7, 14 and 21 days of « slow » in one step.
+    h.handle("OfferClosed", closed("late", "filled", T0 + timedelta(days=24)), src(2), out)
+    assert [r["checkpoint_days"] for r in aged(out, "slow")] == list(AGES_DAYS)
+    assert [r["alerted_before"] for r in aged(out, "slow")] == [False, True, True]
+    alerts = [a for a in out.alerts if a["subject_id"] == "slow"]
+    assert [a["alert_id"] for a in alerts] == [
+        cause_alert_id("offer:slow:age:7", "offer_hard_to_fill")
+    ]
+
+
 def test_two_runs_and_a_restart_from_a_snapshot_give_the_same_reassessments(
     ref: Referential,
 ) -> None:
