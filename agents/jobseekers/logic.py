@@ -190,11 +190,13 @@ class JobSeekersHandler:
 
     # Diagnostic -------------------------------------------------------------------------------
 
+    def _open_offer_store(self) -> Any:
+        """The offers use case's open offers (``OpenOffers``) in its view, when given."""
+        return getattr(self.offers.model, "open_offers", None) if self.offers is not None else None
+
     def _open_offers(self, rome: str, bassin: str) -> int | None:
         """Offers open now in the market, from the offers use case's view (when given)."""
-        if self.offers is None:
-            return None
-        open_offers = getattr(self.offers.model, "open_offers", None)
+        open_offers = self._open_offer_store()
         if open_offers is None:
             return None
         # The offers use case's market key: "<ROME>|bassin:<code>".
@@ -390,11 +392,10 @@ class JobSeekersHandler:
         """Check a proposal against the profile and the open offers (``agents.proposals``)."""
         jid = record["jobseeker_id"]
         profile = self.profiles.get(jid)
-        open_offers = getattr(self.offers.model, "open_offers", None) if self.offers else None
-        verdict = check_proposal(record, profile, open_offers, self.ref)
+        verdict = check_proposal(record, profile, self._open_offer_store(), self.ref)
         out.states.append(verdict_state(record, verdict))
         if verdict.findings:
-            alert = proposal_alert(record, source, verdict, profile, self.ref)
+            alert = proposal_alert(record, source, verdict, profile)
             out.alerts.append(alert)
             agency = str((profile or {}).get("agency_id") or "unknown")
             codes = ",".join(f.code for f in verdict.findings)

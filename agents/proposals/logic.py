@@ -102,7 +102,6 @@ def proposal_alert(
     source: SourceRef,
     verdict: Verdict,
     profile: Mapping[str, Any] | None,
-    ref: Referential,
 ) -> Alert:
     """« Proposition d'offre à revoir »: the findings, to the proposer's portfolio."""
     adviser = record["proposed_by"] if record["proposer_kind"] == "adviser" else None
@@ -128,7 +127,7 @@ def proposal_alert(
             {
                 "code": f.code,
                 "message": f.message,
-                "value": _number(f.figures),
+                "value": _float(f.figures.get("distance_km")),
                 "reference": None,
                 "level": "high",
             }
@@ -153,11 +152,8 @@ def proposal_alert(
     }
 
 
-def _number(figures: Mapping[str, Any]) -> float | None:
-    for key in ("distance_km",):
-        if isinstance(figures.get(key), int | float):
-            return float(figures[key])
-    return None
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def feedback_state(record: Mapping[str, Any]) -> StateUpdate | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pickle
+from array import array
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from agents.offers.model import AGES_DAYS, OpenOffers, QuickFills, risk_at_age
+from agents.offers.model import AGES_DAYS, OpenOffer, OpenOffers, QuickFills, risk_at_age
 from agents.offers.prior import market_context, tension_prior
 from sinks.outputs import Outputs, cause_alert_id
 from streams.referential import Referential, load_referential
@@ -153,9 +154,5 @@ def test_two_runs_and_a_restart_from_a_snapshot_give_the_same_reassessments(
     assert pickle.loads(pickle.dumps(old)).aged(30 * 86_400.0) == []
 
 
-def _open(posted_at: float) -> Any:
-    from array import array
-
-    from agents.offers.model import OpenOffer
-
+def _open(posted_at: float) -> OpenOffer:
     return OpenOffer(posted_at, ("G1604|national:FR",), array("f"), 0.5, 0.5, 0.5, 1)
