@@ -110,6 +110,27 @@ VARIABLES: dict[str, Variable] = {
         Variable("VIGIE_WEB_PORT", "6066", "Port of the Faust web server (0 disables it)."),
         Variable("VIGIE_LOG_LEVEL", "INFO", "Log level of the worker and the CLI."),
         Variable(
+            "VIGIE_METRICS_PORT",
+            "9108",
+            "Port of the worker's Prometheus /metrics endpoint (0 disables it; a port already "
+            "taken by another worker is logged and skipped).",
+        ),
+        Variable("VIGIE_CONSOLE_HOST", "127.0.0.1", "Address the adviser console listens on."),
+        Variable("VIGIE_CONSOLE_PORT", "8088", "Port of the adviser console (vigie console)."),
+        Variable(
+            "VIGIE_OIDC_JWKS_URL",
+            "",
+            "JWKS URL of the OpenID Connect provider whose bearer tokens the console accepts "
+            "(required unless vigie console --dev-login).",
+        ),
+        Variable("VIGIE_OIDC_ISSUER", "", "Expected `iss` of the console's bearer tokens."),
+        Variable("VIGIE_OIDC_AUDIENCE", "vigie-console", "Expected `aud` of the bearer tokens."),
+        Variable(
+            "VIGIE_CONSOLE_DEV_TOKEN_TTL_S",
+            "28800",
+            "Lifetime, in seconds, of the tokens vigie console --dev-login signs (8 hours).",
+        ),
+        Variable(
             "VIGIE_HARD_TO_FILL_THRESHOLD",
             "0.7",
             "An offer whose risk of not being filled within 30 days reaches this raises an alert.",
@@ -222,6 +243,13 @@ class Settings:
     cache_dir: Path
     web_port: int
     log_level: str
+    metrics_port: int
+    console_host: str
+    console_port: int
+    oidc_jwks_url: str
+    oidc_issuer: str
+    oidc_audience: str
+    console_dev_token_ttl_s: int
     hard_to_fill_threshold: float
     hard_to_fill_min_outcomes: int
     baseline_half_life_days: float
@@ -324,6 +352,13 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "cache_dir": cache_dir(env),
         "web_port": _number(env, "VIGIE_WEB_PORT", int),
         "log_level": _get(env, "VIGIE_LOG_LEVEL").upper(),
+        "metrics_port": _number(env, "VIGIE_METRICS_PORT", int),
+        "console_host": _get(env, "VIGIE_CONSOLE_HOST"),
+        "console_port": _number(env, "VIGIE_CONSOLE_PORT", int),
+        "oidc_jwks_url": _get(env, "VIGIE_OIDC_JWKS_URL").strip(),
+        "oidc_issuer": _get(env, "VIGIE_OIDC_ISSUER").strip(),
+        "oidc_audience": _get(env, "VIGIE_OIDC_AUDIENCE").strip(),
+        "console_dev_token_ttl_s": _number(env, "VIGIE_CONSOLE_DEV_TOKEN_TTL_S", int),
         "hard_to_fill_threshold": _number(env, "VIGIE_HARD_TO_FILL_THRESHOLD", float),
         "hard_to_fill_min_outcomes": _number(env, "VIGIE_HARD_TO_FILL_MIN_OUTCOMES", int),
         "baseline_half_life_days": _number(env, "VIGIE_BASELINE_HALF_LIFE_DAYS", float),
