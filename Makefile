@@ -17,7 +17,7 @@ INSTALLED := $(VENV)/.installed
 # and `status` also work before `make install`.
 SERVICES = $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY)) services/local.py
 SERVICE ?= all
-LINT_PATHS := streams schemas agents sinks tests benchmarks services
+LINT_PATHS := streams schemas agents sinks tests benchmarks services console
 
 # CI=true (set by .ci/run) turns skipped service-dependent tests into failures: pass it on.
 ifdef CI
