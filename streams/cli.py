@@ -249,6 +249,20 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the advisers' web console (alerts live, job seekers, email triage, offers)."""
+    from dataclasses import replace
+
+    from console.server import run_console
+
+    settings = replace(
+        settings,
+        console_host=args.host or settings.console_host,
+        console_port=settings.console_port if args.port is None else args.port,
+    )
+    return run_console(settings, dev_login=args.dev_login)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``vigie`` argument parser."""
     fmt = argparse.ArgumentDefaultsHelpFormatter
@@ -371,6 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="stop after this many seconds (0: when the traffic is done and drained)",
+    )
+    p = add("console", cmd_console, "serve the advisers' web console")
+    p.add_argument("--host", default=None, help=_env_help("address", "VIGIE_CONSOLE_HOST"))
+    p.add_argument("--port", type=int, default=None, help=_env_help("port", "VIGIE_CONSOLE_PORT"))
+    p.add_argument(
+        "--dev-login",
+        action="store_true",
+        help="sign short-lived tokens with a local key and print sign-in links (no provider)",
     )
     parser.epilog = "Settings: " + ", ".join(_env_help(v.help, v.name) for v in VARIABLES.values())
     return parser
