@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from confluent_kafka import Producer
 
 from schemas.codec import Codec
@@ -147,6 +148,16 @@ class KafkaSink:
             )
             n += 1
         return n
+
+    def send_erasure_audit(self, record: dict[str, Any]) -> None:
+        """Queue an erasure's audit record (JSON, keyed by the requester's erasure id)."""
+        self._producer.produce(
+            self.settings_topic("erasures"),
+            key=str(record["erasure_id"]).encode(),
+            value=orjson.dumps(record),
+            on_delivery=self._on_delivery,
+        )
+        self._producer.poll(0)
 
     def send_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> int:
         """Queue dead letters with their original key and bytes; returns how many."""

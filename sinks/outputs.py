@@ -53,6 +53,25 @@ class Dismissal:
 
 
 @dataclass(frozen=True, slots=True)
+class Erasure:
+    """A person to forget (``JobSeekerErased``): the sinks delete what they hold about them.
+
+    ``erasure_id`` and ``requested_by`` go to the audit record; ``jobseeker_id`` never does.
+    ``table_entry`` says whether the profile table held the person (its changelog then gets a
+    tombstone with the batch); ``models`` are the models told to forget them at their next
+    snapshot.
+    """
+
+    jobseeker_id: str
+    erasure_id: str
+    requested_by: str
+    requested_at: str  # ISO 8601
+    source: SourceRef
+    table_entry: bool
+    models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     """Something model ``model`` must learn, for its single learner (the learning topic).
 
@@ -84,6 +103,8 @@ class Outputs:
     changes: list[Any] = field(default_factory=list)
     # Input events a learner's timers produced (``OfferAged``), for their input topic.
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # People to forget (``JobSeekerErased``): erased from Redis after the batch's other writes.
+    erasures: list[Erasure] = field(default_factory=list)
 
     def learn(
         self, model: str, record_name: str, record: dict[str, Any], source: SourceRef
@@ -95,7 +116,7 @@ class Outputs:
         """Send ``record`` to its input topic (keyed by its entity), for scoring workers."""
         self.records.append((record_name, record))
 
-    def mark(self) -> tuple[int, int, int, int, int]:
+    def mark(self) -> tuple[int, int, int, int, int, int]:
         """Where the outputs stand now, for :meth:`rollback`."""
         return (
             len(self.alerts),
@@ -103,13 +124,15 @@ class Outputs:
             len(self.dismissals),
             len(self.examples),
             len(self.records),
+            len(self.erasures),
         )
 
-    def rollback(self, mark: tuple[int, int, int, int, int]) -> None:
+    def rollback(self, mark: tuple[int, int, int, int, int, int]) -> None:
         """Drop what was added since ``mark``: an event that failed half-way causes nothing."""
-        alerts, states, dismissals, examples, records = mark
+        alerts, states, dismissals, examples, records, erasures = mark
         del self.alerts[alerts:], self.states[states:]
         del self.dismissals[dismissals:], self.examples[examples:], self.records[records:]
+        del self.erasures[erasures:]
 
     def extend(self, other: Outputs) -> None:
         """Append ``other``'s outputs to this one."""
@@ -119,6 +142,7 @@ class Outputs:
         self.dismissals.extend(other.dismissals)
         self.examples.extend(other.examples)
         self.records.extend(other.records)
+        self.erasures.extend(other.erasures)
         self.processed += other.processed
         self.learnt += other.learnt
 

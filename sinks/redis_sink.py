@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 import redis
 
+from sinks.erasure import erase_jobseeker
 from sinks.outputs import Alert, Outputs, alert_cause
 from streams.settings import Settings
 
@@ -114,6 +115,7 @@ class RedisSink:
         )
         self._add_alert = self.client.register_script(_ADD_ALERT)
         self._dismiss = self.client.register_script(_DISMISS)
+        self._text: redis.Redis | None = None  # decoding client, made for the first erasure
 
     def screen(self, alerts: list[Alert]) -> tuple[set[str], set[str]]:
         """Ids of ``alerts`` already delivered, and of those whose cause an adviser dismissed.
@@ -174,6 +176,14 @@ class RedisSink:
             pipe.hincrby(s.key("metrics", "worker"), "alerts_suppressed_dismissed", suppressed)
         pipe.execute()
         return sum(added[: len(outputs.alerts)])
+
+    def erase(self, jobseeker_id: str) -> dict[str, int]:
+        """Delete everything about one person (``sinks.erasure``); counts by what was deleted."""
+        if self._text is None:
+            self._text = redis.Redis.from_url(
+                self.settings.redis_url, decode_responses=True, socket_timeout=30
+            )
+        return erase_jobseeker(self._text, self.settings, jobseeker_id)
 
     def serving(self, worker: str, versions: dict[str, int], ttl_s: int) -> None:
         """Say which model versions ``worker`` scores with: ``<p>:serving:<model>:<worker>``.

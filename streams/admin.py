@@ -17,6 +17,9 @@ def _admin(settings: Settings) -> AdminClient:
     return AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
 
 
+COMPACTION_BOUND_MS = 86_400_000  # superseded values of a compacted topic live at most a day
+
+
 def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create every missing topic; returns one line per topic saying what was done."""
     admin = _admin(settings)
@@ -36,12 +39,14 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         if spec.name.startswith("model-"):
             config["max.message.bytes"] = str(20_000_000)
         if spec.compact:
-            # Roll segments hourly so old versions are compacted away within the hour.
+            # Roll segments hourly so old versions are compacted away within the hour; and
+            # whatever the dirty ratio, within a day (an erased person's superseded values).
             config.update(
                 {
                     "cleanup.policy": "compact",
                     "segment.ms": str(3_600_000),
                     "min.cleanable.dirty.ratio": "0.1",
+                    "max.compaction.lag.ms": str(COMPACTION_BOUND_MS),
                 }
             )
         new.append(

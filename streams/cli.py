@@ -71,6 +71,26 @@ def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase a job seeker (JobSeekerErased) and, with --wait, print the audit record."""
+    import json
+
+    from streams.forget import read_audit, request_erasure
+
+    event = request_erasure(
+        settings, args.jobseeker, erasure_id=args.erasure_id, requested_by=args.requested_by
+    )
+    print(f"erasure {event['erasure_id']} requested")
+    if args.wait <= 0:
+        return 0
+    audit = read_audit(settings, event["erasure_id"], timeout_s=args.wait)
+    if audit is None:
+        print(f"no audit record within {args.wait:.0f}s: is a worker running?", file=sys.stderr)
+        return 1
+    print(json.dumps(audit, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_import_offers(args: argparse.Namespace, settings: Settings) -> int:
     """Map raw France Travail API offers to OfferPosted and publish them."""
     from streams.importer import import_offers
@@ -292,6 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
         "JobSeekerExited, OfferProposed, EmailReceived or AdviserFeedback",
     )
     p.add_argument("file", help="JSON Lines file, or - for standard input")
+
+    p = add("forget", cmd_forget, "erase everything Vigie holds about a job seeker")
+    p.add_argument("--jobseeker", required=True, help="the job seeker's id")
+    p.add_argument("--erasure-id", default="", help="your reference for the request (default: new)")
+    p.add_argument("--requested-by", default="vigie-cli", help="who asks (an account, a system)")
+    p.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for the audit record (0: none)"
+    )
 
     p = add("import-offers", cmd_import_offers, "import raw France Travail API offers")
     p.add_argument("file", help="JSON Lines or JSON array of 'Offres d'emploi v2' records")

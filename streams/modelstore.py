@@ -519,6 +519,12 @@ class ManagedModel:
         """Record that the learning example at ``offset`` was read (learnt or skipped)."""
         self.positions[f"{topic}:{partition}"] = offset + 1
 
+    def expedite(self) -> None:
+        """Make the next snapshot due now (after an erasure: the person must leave the latest
+        snapshot at its next version, not an interval later)."""
+        with self.lock:
+            self._last_snapshot = float("-inf")
+
     def snapshot_due(self) -> bool:
         """True when the model learnt and the snapshot interval passed."""
         return bool(self.pending) and time.monotonic() - self._last_snapshot >= self.interval_s

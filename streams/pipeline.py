@@ -18,6 +18,7 @@ acknowledged to Kafka only after what it caused is stored.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ import redis
 from confluent_kafka import KafkaException
 
 from schemas.codec import Codec, Decoded
+from sinks.erasure import audit_record
 from sinks.kafka_sink import KafkaSink
 from sinks.outputs import DeadLetter, Example, Outputs, SourceRef
 from sinks.redis_sink import RedisSink
@@ -305,9 +307,17 @@ RETRYABLE = (redis.ConnectionError, redis.TimeoutError, KafkaException, ServiceU
 class Delivery:
     """Writes a batch's outputs to Kafka then Redis, retrying until both have it."""
 
-    def __init__(self, kafka: KafkaSink, redis_sink: RedisSink, *, max_backoff_s: float = 5.0):
+    def __init__(
+        self,
+        kafka: KafkaSink,
+        redis_sink: RedisSink,
+        *,
+        max_backoff_s: float = 5.0,
+        worker: str = "",
+    ):
         self.kafka = kafka
         self.redis = redis_sink
+        self.worker = worker or socket.gethostname()
         self.max_backoff_s = max_backoff_s
         self.stopping = threading.Event()
 
@@ -327,7 +337,26 @@ class Delivery:
         self.kafka.send_records(outputs.records)
         self.kafka.send_alerts(a for a in outputs.alerts if a["alert_id"] not in known)
         self.kafka.flush()
-        return self.redis.write(outputs, suppressed=len(dismissed))
+        added = self.redis.write(outputs, suppressed=len(dismissed))
+        self._erase(outputs)
+        return added
+
+    def _erase(self, outputs: Outputs) -> None:
+        """Erase the batch's forgotten people from Redis, after its other writes, and record
+        each erasure in the audit topic (a retried delivery erases again, finds nothing, and
+        records that run too: the audit keeps every run of an erasure id)."""
+        if not outputs.erasures:
+            return
+        for erasure in outputs.erasures:
+            deleted = self.redis.erase(erasure.jobseeker_id)
+            self.kafka.send_erasure_audit(audit_record(erasure, deleted, self.worker))
+            logger.info(
+                "erasure done erasure_id=%s table=%s redis=%s",
+                erasure.erasure_id,
+                "tombstone" if erasure.table_entry else "absent",
+                deleted,
+            )
+        self.kafka.flush()
 
     def deliver_with_retry(self, outputs: Outputs) -> int:
         """Deliver, waiting and retrying through Kafka or Redis outages (until stopped)."""

@@ -145,6 +145,13 @@ def _proposed(r: Record, ref: Referential, now: datetime) -> None:
     _not_future(r, now, "proposed_at")
 
 
+def _erased(r: Record, ref: Referential, now: datetime) -> None:
+    for name in ("jobseeker_id", "erasure_id", "requested_by"):
+        if not str(r[name]).strip():
+            raise ValidationError(f"{name} is empty")
+    _not_future(r, now, "requested_at")
+
+
 def _email(r: Record, ref: Referential, now: datetime) -> None:
     _not_future(r, now, "received_at")
 
@@ -160,6 +167,7 @@ RULES: dict[str, Rule] = {
     "JobSeekerProfileUpdated": _profile,
     "JobSeekerExited": _exited,
     "OfferProposed": _proposed,
+    "JobSeekerErased": _erased,
     "EmailReceived": _email,
     "AdviserFeedback": _feedback,
 }

@@ -249,7 +249,7 @@ class Runtime:
             self.codec, self.learning, learning_topic=self.learning_topic, partitions=s.partitions
         )
         if deliver:
-            self.delivery = Delivery(KafkaSink(s, self.codec), RedisSink(s))
+            self.delivery = Delivery(KafkaSink(s, self.codec), RedisSink(s), worker=WORKER_ID)
         self._started = True
         logger.info("runtime started use_cases=%d models=%s", len(handlers), sorted(self.learners))
 

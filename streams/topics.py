@@ -37,10 +37,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(
         "jobseekers",
-        ("JobSeekerProfileUpdated", "JobSeekerExited", "OfferProposed"),
+        ("JobSeekerProfileUpdated", "JobSeekerExited", "OfferProposed", "JobSeekerErased"),
         "jobseeker_id",
-        description="Job-seeker profile updates, exits from the register and the offers "
-        "proposed to them.",
+        description="Job-seeker profile updates, exits from the register, the offers "
+        "proposed to them and their erasure requests.",
     ),
     TopicSpec(
         "emails",
@@ -68,6 +68,15 @@ TOPICS: tuple[TopicSpec, ...] = (
         None,
         retention_ms=30 * DAY_MS,
         description="Input events that could not be processed: original bytes + reason headers.",
+    ),
+    TopicSpec(
+        "erasures",
+        (),
+        "erasure_id",
+        partitions=1,
+        retention_ms=-1,  # the proof that a person was forgotten is kept (it names no one)
+        description="Audit record of every erasure (JobSeekerErased), JSON: the requester's "
+        "reference, who asked, when, what was deleted; never the person's id.",
     ),
     TopicSpec(
         "jobseeker-profiles",

@@ -272,6 +272,7 @@ def triaged_record(record: dict[str, Any], t: Triage) -> dict[str, Any]:
     """What the learner keeps of a triaged email (Avro ``EmailTriaged``): no words."""
     return {
         "email_id": record["email_id"],
+        "jobseeker_id": record["jobseeker_id"],
         "features": list(t.features),
         "intents": list(t.intent_names),
         "urgent": t.urgent,
@@ -299,8 +300,8 @@ class EmailsHandler:
     features and decisions, never words) and the advisers' verdicts on emails and drafts.
     """
 
-    records = frozenset({"EmailReceived", "AdviserFeedback"})
-    learners = {MODEL_NAME: frozenset({"EmailTriaged", "AdviserFeedback"})}
+    records = frozenset({"EmailReceived", "AdviserFeedback", "JobSeekerErased"})
+    learners = {MODEL_NAME: frozenset({"EmailTriaged", "AdviserFeedback", "JobSeekerErased"})}
 
     def __init__(
         self,
@@ -345,6 +346,8 @@ class EmailsHandler:
         """Triage an email, or pass an adviser's verdict on one to the learner."""
         if name == "EmailReceived":
             self._email(record, source, out)
+        elif name == "JobSeekerErased":  # the learner drops the person's cached emails
+            out.learn(MODEL_NAME, name, record, source)
         elif record["target_kind"] in FEEDBACK_KINDS:
             out.learn(MODEL_NAME, "AdviserFeedback", record, source)
 
@@ -375,6 +378,13 @@ class EmailsHandler:
         """Keep a triaged email's features, or learn from an adviser's verdict on one."""
         if name == "EmailTriaged":
             self._triaged(record)
+        elif name == "JobSeekerErased":
+            model: EmailTriageModel = self.learner.model
+            model.counters["erasures"] += 1
+            model.cache.forget(record["jobseeker_id"])
+            expedite = getattr(self.learner, "expedite", None)
+            if expedite is not None:  # out of the latest snapshot at its next version, now
+                expedite()
         else:
             self._feedback(record)
         self._publish_metrics(out)
@@ -389,6 +399,7 @@ class EmailsHandler:
                 record["urgent"],
                 record["candidate"],
                 record["confidence"],
+                jobseeker_id=record.get("jobseeker_id"),
             ),
         )
         c = model.counters

@@ -73,6 +73,7 @@ class CachedEmail:
     candidate: bool  # allow-listed intents and not urgent: could be answerable
     confidence: float  # answer confidence at triage time
     judged: bool = False  # its draft or intent was judged (one verdict per email counts)
+    jobseeker_id: str | None = None  # the sender, so an erasure can drop their emails
 
 
 class FeatureCache:
@@ -96,9 +97,29 @@ class FeatureCache:
         """The cached email, or None when it was never seen or has been dropped."""
         return self._items.get(email_id)
 
+    def forget(self, jobseeker_id: str) -> int:
+        """Drop every email of one sender (an erasure); returns how many were held.
+
+        Emails cached before senders were recorded (snapshots older than EmailTriaged v2)
+        cannot be told apart: they leave with the LRU.
+        """
+        gone = [k for k, v in self._items.items() if v.jobseeker_id == jobseeker_id]
+        for key in gone:
+            del self._items[key]
+        return len(gone)
+
     def __getstate__(self) -> dict[str, Any]:
         rows = [
-            (k, v.features.tobytes(), v.intents, v.urgent, v.candidate, v.confidence, v.judged)
+            (
+                k,
+                v.features.tobytes(),
+                v.intents,
+                v.urgent,
+                v.candidate,
+                v.confidence,
+                v.judged,
+                v.jobseeker_id,
+            )
             for k, v in self._items.items()
         ]
         blob = zlib.compress(pickle.dumps(rows, 5), 1)
@@ -112,10 +133,12 @@ class FeatureCache:
         self.capacity = state["capacity"]
         self._items = OrderedDict()
         rows = pickle.loads(zlib.decompress(state["rows"]))  # noqa: S301 - our own snapshot
-        for key, raw, intents, urgent, candidate, confidence, judged in rows:
+        for key, raw, intents, urgent, candidate, confidence, judged, *sender in rows:
             features = array("H")
             features.frombytes(raw)
-            self._items[key] = CachedEmail(features, intents, urgent, candidate, confidence, judged)
+            self._items[key] = CachedEmail(
+                features, intents, urgent, candidate, confidence, judged, *sender
+            )
 
 
 @dataclass(frozen=True, slots=True)

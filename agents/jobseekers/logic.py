@@ -54,16 +54,22 @@ from agents.proposals.logic import (
     remember,
     verdict_state,
 )
-from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate
+from sinks.outputs import Alert, Erasure, Outputs, SourceRef, StateUpdate
 from streams.referential import Referential
 
 __all__ = ["MODEL_NAME", "JobSeekersConfig", "JobSeekersHandler"]
+
+# The models that hold something of a person and drop it on JobSeekerErased, each on its own
+# learner (the offers use case's supply counts, the triage model's feature cache, this one's
+# spells); named here so the audit record says which snapshots will no longer hold them.
+ERASING_MODELS = (MODEL_NAME, "offer-jobseeker-supply", "email-triage")
 
 PROFILE = "JobSeekerProfileUpdated"
 EXITED = "JobSeekerExited"
 EMAIL = "EmailReceived"
 PROPOSED = "OfferProposed"
 FEEDBACK = "AdviserFeedback"
+ERASED = "JobSeekerErased"
 # Diagnostic fields of the hash, emptied when the seeker exits (a hash only ever gains fields).
 DIAGNOSTIC_FIELDS = (
     "elapsed_days",
@@ -114,11 +120,11 @@ def _text(value: Any) -> str:
 class JobSeekersHandler:
     """Diagnoses job seekers (score, explain, alert) and teaches the diagnostic model."""
 
-    records = frozenset({PROFILE, EXITED, EMAIL, PROPOSED, FEEDBACK})
+    records = frozenset({PROFILE, EXITED, EMAIL, PROPOSED, FEEDBACK, ERASED})
     # Scoring reads and writes per-key state (the profiles table): an audit replay of a range
     # rebuilds it first from the events before the range (``streams.replay``).
     keeps_state = True
-    learners = {MODEL_NAME: frozenset({PROFILE, EXITED})}
+    learners = {MODEL_NAME: frozenset({PROFILE, EXITED, ERASED})}
 
     def __init__(
         self,
@@ -158,6 +164,9 @@ class JobSeekersHandler:
             state = feedback_state(record)
             if state is not None:
                 out.states.append(state)
+        elif name == ERASED:
+            self._erased(record, source, out)
+            out.learn(MODEL_NAME, name, record, source)
         else:
             self._email(record, source, out)
 
@@ -168,6 +177,10 @@ class JobSeekersHandler:
         assert self.learner is not None, "learn() runs only where the learner is"
         state: JobSeekerDiagnostic = self.learner.model
         jid = record["jobseeker_id"]
+        if name == ERASED:
+            state.forget(jid)
+            _expedite(self.learner)
+            return
         if name == PROFILE:
             state.observe_profile(
                 jid,
@@ -361,7 +374,26 @@ class JobSeekersHandler:
             fields["alert_ids"] = ",".join(a["alert_id"] for a in alerts)
         return fields
 
-    # Exits and emails -------------------------------------------------------------------------
+    # Exits, erasures and emails ----------------------------------------------------------------
+
+    def _erased(self, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+        """Forget the person: their profile (a tombstone on the changelog), then, through the
+        sinks, every Redis key about them, and through the learners, their models' entries."""
+        jid = record["jobseeker_id"]
+        held = jid in self.profiles
+        if held:
+            del self.profiles[jid]
+        out.erasures.append(
+            Erasure(
+                jobseeker_id=jid,
+                erasure_id=record["erasure_id"],
+                requested_by=record["requested_by"],
+                requested_at=record["requested_at"].isoformat(),
+                source=source,
+                table_entry=held,
+                models=ERASING_MODELS,
+            )
+        )
 
     def _exited(self, record: dict[str, Any], out: Outputs) -> None:
         jid = record["jobseeker_id"]
@@ -433,6 +465,13 @@ class JobSeekersHandler:
         fields["model_name"] = MODEL_NAME
         fields["model_version"] = self.learner.version_label if self.learner else ""
         out.states.append(StateUpdate("model", MODEL_NAME, fields))
+
+
+def _expedite(learner: Any) -> None:
+    """Ask a learner to snapshot at its next chance: an erasure must not wait an interval."""
+    expedite = getattr(learner, "expedite", None)
+    if expedite is not None:
+        expedite()
 
 
 def _flag_fields(flags: Sequence[Flag]) -> dict[str, str]:

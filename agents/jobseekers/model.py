@@ -202,6 +202,19 @@ class JobSeekerDiagnostic:
         if not spell.landmarks:
             del self.spells[jobseeker_id]
 
+    def forget(self, jobseeker_id: str) -> bool:
+        """Drop everything kept of one person (an erasure): their spell, landmarks, due date.
+
+        What they already taught the shared regressions stays, as in any trained model: it
+        holds no record of them. Returns True when something was held.
+        """
+        held = self.spells.pop(jobseeker_id, None) is not None
+        due = [entry for entry in self._due if entry[1] != jobseeker_id]
+        if len(due) != len(self._due):
+            heapq.heapify(due)
+            self._due, held = due, True
+        return held
+
     def _advance(self, t: float) -> None:
         """Move the clock to ``t`` and learn the landmarks whose 365th day has come."""
         self.clock = max(self.clock, t)

@@ -135,11 +135,20 @@ class OffersHandler:
     """
 
     records = frozenset(
-        {"OfferPosted", "OfferClosed", "OfferAged", "JobSeekerProfileUpdated", "JobSeekerExited"}
+        {
+            "OfferPosted",
+            "OfferClosed",
+            "OfferAged",
+            "JobSeekerProfileUpdated",
+            "JobSeekerExited",
+            "JobSeekerErased",
+        }
     )
     learners = {
         MODEL_NAME: frozenset({"OfferPosted", "OfferClosed"}),
-        SUPPLY_MODEL_NAME: frozenset({"JobSeekerProfileUpdated", "JobSeekerExited"}),
+        SUPPLY_MODEL_NAME: frozenset(
+            {"JobSeekerProfileUpdated", "JobSeekerExited", "JobSeekerErased"}
+        ),
     }
 
     def __init__(
@@ -546,6 +555,12 @@ class OffersHandler:
         if name == "JobSeekerExited":
             touched = supply.exit(jid)
             when = record["exited_at"]
+        elif name == "JobSeekerErased":  # forgotten: no longer counted, nor kept by id
+            touched = supply.exit(jid)
+            when = record["requested_at"]
+            expedite = getattr(self.supply, "expedite", None)
+            if expedite is not None:
+                expedite()
         else:
             dep = record["departement"]
             keys = market_keys(

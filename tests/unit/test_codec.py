@@ -141,6 +141,13 @@ RECORDS: dict[str, dict[str, Any]] = {
         "contract_type": "CDI",
         "registered_at": date(2024, 11, 4),
     },
+    "JobSeekerErased": {
+        "event_id": "0d6f1c2e-7b3a-4e59-9c8d-2a1b3c4d5e6f",
+        "jobseeker_id": "js-7f3a91c2",
+        "erasure_id": "RGPD-2026-000042",
+        "requested_by": "agency-system-07",
+        "requested_at": POSTED + timedelta(days=40),
+    },
     "EmailReceived": {
         "event_id": "e7f0a3c6-9d2b-4e81-a5c4-1f6b8d0e2a55",
         "email_id": "mail-20250328-0042",
@@ -171,6 +178,7 @@ RECORDS: dict[str, dict[str, Any]] = {
     },
     "EmailTriaged": {
         "email_id": "mail-20250328-0042",
+        "jobseeker_id": "js-7f3a91c2",
         "features": [12, 4087, 65535],
         "intents": ["attestation_request"],
         "urgent": False,

@@ -21,6 +21,7 @@ from schemas.registry import NAMESPACE, SchemaRegistry
 from schemas.resolution import resolution_problems
 from schemas.samples import sample_records
 from streams.errors import SchemaCompatibilityError
+from streams.topics import topic_for_record
 
 TS = {"type": "long", "logicalType": "timestamp-millis"}
 
@@ -269,6 +270,28 @@ def test_offer_posted_v2_reads_v1_and_only_adds_fields() -> None:
     assert resolution_problems(v1.schema, v2.schema) == []
     assert set(v2.field_names) - set(v1.field_names) == {"remote_work", "languages"}
     assert set(v1.field_names) < set(v2.field_names)
+
+
+def test_email_triaged_v2_adds_the_sender_both_ways_readable() -> None:
+    v1, v2 = SchemaRegistry.default().versions("EmailTriaged")
+    assert set(v2.field_names) - set(v1.field_names) == {"jobseeker_id"}
+    assert resolution_problems(v1.schema, v2.schema) == []  # a v2 learner reads v1 examples
+    assert resolution_problems(v2.schema, v1.schema) == []  # a v1 learner reads v2 examples
+    assert prove_readable(v1.schema, v2.schema) is None
+    assert prove_readable(v2.schema, v1.schema) is None
+
+
+def test_jobseeker_erased_names_the_person_only_by_the_entity_key() -> None:
+    (v1,) = SchemaRegistry.default().versions("JobSeekerErased")
+    assert v1.field_names == (
+        "event_id",
+        "jobseeker_id",
+        "erasure_id",
+        "requested_by",
+        "requested_at",
+    )
+    # On the job-seekers topic: keyed like every other event of the person, so it follows them.
+    assert topic_for_record("JobSeekerErased").name == "jobseekers"
 
 
 def test_offer_posted_v3_adds_the_area_fields_and_v2_readers_read_it() -> None:
