@@ -78,7 +78,7 @@ def loads(text: str | None, default: Any) -> Any:
 
 def number(text: str | None, digits: int = 0, percent: bool = False) -> str:
     """A figure in French notation (``0,82``, ``82 %``); ``—`` when absent."""
-    if text in (None, ""):
+    if not text:  # None, "" or a field the hash does not have (Jinja's Undefined)
         return "—"
     try:
         value = float(text)  # type: ignore[arg-type]
