@@ -38,7 +38,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     if args.role:  # streams.app reads the settings when imported
         os.environ["VIGIE_WORKER_ROLE"] = args.role
     from streams.app import app
+    from streams.metrics import serve
 
+    serve(settings.metrics_port)  # Prometheus /metrics, beside Faust's own web server
     Path(app.conf.datadir).parent.mkdir(parents=True, exist_ok=True)
     worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

@@ -35,6 +35,7 @@ from sinks.kafka_sink import KafkaSink
 from sinks.outputs import DeadLetter, Example, Outputs, SourceRef
 from sinks.redis_sink import RedisSink
 from streams.errors import InputError, ServiceUnavailableError
+from streams.metrics import RETRIES
 from streams.modelstore import ManagedModel
 from streams.referential import Referential
 from streams.rules import check_record
@@ -367,6 +368,7 @@ class Delivery:
             except RETRYABLE as exc:
                 if self.stopping.is_set():
                     raise
+                RETRIES.labels(type(exc).__name__).inc()
                 logger.warning(
                     "delivery failed, retrying in %.1fs: %s: %s", backoff, type(exc).__name__, exc
                 )

@@ -30,6 +30,7 @@ from schemas.codec import Codec, SchemaRegistry
 from sinks.kafka_sink import KafkaSink
 from sinks.outputs import SourceRef
 from sinks.redis_sink import RedisSink
+from streams import metrics
 from streams.modelstore import KafkaModelStore, ManagedModel, ModelStore, ModelView, Snapshot
 from streams.pipeline import Delivery, Handler, InputEvent, Learning, LearningProcessor, Processor
 from streams.referential import Referential, load_referential
@@ -276,6 +277,13 @@ class Runtime:
         loop = asyncio.get_running_loop()
         new_alerts = await loop.run_in_executor(None, self.delivery.deliver_with_retry, outputs)
         self.processor.after_batch()
+        metrics.observe_batch(
+            "learning" if learning else "scoring",
+            events,
+            outputs,
+            new_alerts,
+            time.perf_counter() - started,
+        )
         logger.debug(
             "batch events=%d processed=%d dead_letters=%d examples=%d alerts_new=%d ms=%.1f",
             len(events),
@@ -304,6 +312,8 @@ class Runtime:
         async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
             try:
                 await run([to_input_event(e.message) for e in events])
+                consumer = getattr(getattr(stream, "app", None), "consumer", None)
+                metrics.observe_lag(consumer, (e.message for e in events))
             except BaseException:
                 # take_events acks the batch even when this body raises (a stop during an
                 # outage cancels the delivery). Holding one more reference on each message
