@@ -35,21 +35,39 @@ def _banner(settings: Settings, log_path: Path) -> str:
             "  models: vigie models (versions, metrics, which version each worker serves)",
             f"  worker log: {log_path}",
             "  follow alerts yourself: .venv/bin/vigie alerts tail --area 75",
+            f"  worker metrics: http://127.0.0.1:{s.metrics_port}/metrics",
             "",
         )
     )
 
 
-def _start_worker(log_path: Path) -> subprocess.Popen[bytes]:
+def _start_worker(log_path: Path, command: str = "worker") -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("ab")
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "streams.cli", "worker"],
+        [sys.executable, "-m", "streams.cli", *command.split()],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=os.environ.copy(),
         cwd=PROJECT_ROOT,
     )
+
+
+def _start_console(log_path: Path) -> subprocess.Popen[bytes]:
+    """The advisers' console with dev sign-in; prints its URL and sign-in links once up."""
+    start = log_path.stat().st_size if log_path.exists() else 0
+    console = _start_worker(log_path, "console --dev-login")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and console.poll() is None:
+        lines = log_path.read_text(errors="replace")[start:].splitlines()
+        if any("dev sign-in as operator" in line for line in lines):
+            print("\n".join(line for line in lines if "console" in line or "sign-in" in line))
+            print("  (each simulated adviser's link is on the console's /connexion page)\n")
+            break
+        time.sleep(0.2)
+    else:
+        print(f"console not up yet; see {log_path}")
+    return console
 
 
 def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
@@ -72,6 +90,7 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
     last = client.xrevrange(key, count=1)
     last_id = last[0][0] if last else "0"
     worker = _start_worker(log_path)
+    console = _start_console(log_path.with_name("console-demo.log"))
     result: dict[str, Any] = {}
     feeder = threading.Thread(
         target=lambda: result.update(
@@ -102,6 +121,7 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
     except KeyboardInterrupt:
         print("stopping...")
     finally:
+        _stop_worker(console)
         _stop_worker(worker)
     _summary(client, settings, shown, result.get("stats"))
     return 0
