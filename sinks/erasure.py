@@ -134,13 +134,15 @@ def erase_jobseeker(client: redis.Redis, settings: Settings, jobseeker_id: str) 
     mine = settings.key("proposal", jobseeker_id, "")
     proposal_keys = [k for k in groups["proposal"] if k.startswith(mine)]
     proposal_ids = {p for p in _hash_field(client, proposal_keys, "proposal_id") if p}
+    # A proposal's alerts and feedback name the pair "<seeker id>:<offer id>".
+    pairs = {key.removeprefix(settings.key("proposal", "")) for key in proposal_keys}
     doomed += proposal_keys
     counts["proposal_hashes"] = len(proposal_keys)
     if proposal_ids:
         for key in groups["proposal-findings"]:
             counts["proposal_findings_fields"] += int(client.hdel(key, *proposal_ids))
 
-    subjects = {jobseeker_id} | email_ids | proposal_ids
+    subjects = {jobseeker_id} | email_ids | proposal_ids | pairs
     token = json.dumps(jobseeker_id)  # the id as a JSON string: "js-1" never matches "js-10"
     alert_ids: set[str] = set()
     for stream in groups["alerts"]:
