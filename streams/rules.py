@@ -25,6 +25,11 @@ from streams.referential import Referential
 CLOCK_SKEW = timedelta(minutes=10)
 MAX_MONTHLY_SALARY = 50_000.0
 MAX_WEEKLY_HOURS = 60.0
+# Sizes no agency system writes: a hostile or broken producer's, refused before they reach the
+# use cases, Redis keys and alert texts. An email body is cut before parsing, so it may be big.
+MAX_ID_CHARS = 256
+MAX_TEXT_CHARS = 65_536
+LONG_TEXT_FIELDS = frozenset({"body"})
 
 Record = dict[str, Any]
 Rule = Callable[[Record, Referential, datetime], None]
@@ -173,9 +178,21 @@ RULES: dict[str, Rule] = {
 }
 
 
+def _sizes(record: Record) -> None:
+    for name, value in record.items():
+        values = value if isinstance(value, list) else (value,)
+        for item in values:
+            if not isinstance(item, str) or name in LONG_TEXT_FIELDS:
+                continue
+            limit = MAX_ID_CHARS if name.endswith(("_id", "_code")) else MAX_TEXT_CHARS
+            if len(item) > limit:
+                raise ValidationError(f"{name} is {len(item)} characters long (at most {limit})")
+
+
 def check_record(name: str, record: Record, ref: Referential, sent_at: datetime) -> None:
     """Raise ValidationError when ``record`` (of type ``name``) breaks a domain rule."""
     rule = RULES.get(name)
     if rule is None:
         raise ValidationError(f"{name} is not an input event type")
+    _sizes(record)
     rule(record, ref, sent_at)

@@ -49,11 +49,24 @@ def test_a_sound_offer_passes(ref) -> None:
         ({"weekly_hours": 80.0}, "weekly_hours 80.0 is outside"),
         ({"positions": 0}, "positions 0 is below 1"),
         ({"posted_at": SENT + timedelta(hours=1)}, "posted_at"),
+        ({"salary_monthly_gross": float("nan")}, "salary_monthly_gross nan is outside"),
+        ({"weekly_hours": float("inf")}, "weekly_hours inf is outside"),
+        ({"offer_id": "X" * 257}, "offer_id is 257 characters long"),
+        ({"rome_code": "M" * 300}, "rome_code is 300 characters long"),
+        ({"title": "t" * 70_000}, "title is 70000 characters long"),
+        ({"languages": ["fr", "x" * 70_000]}, "languages is 70000 characters long"),
     ],
 )
 def test_each_broken_rule_is_named(ref, changes, message) -> None:
     with pytest.raises(ValidationError, match=message):
         check_record("OfferPosted", posted(**changes), ref, SENT)
+
+
+def test_an_email_body_may_be_long_its_ids_may_not(ref) -> None:
+    email = {"email_id": "m-1", "body": "b" * 500_000, "received_at": SENT}
+    check_record("EmailReceived", email, ref, SENT)
+    with pytest.raises(ValidationError, match="email_id is 300 characters long"):
+        check_record("EmailReceived", {**email, "email_id": "m" * 300}, ref, SENT)
 
 
 def test_clock_skew_of_a_few_minutes_is_tolerated(ref) -> None:
