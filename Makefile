@@ -24,7 +24,7 @@ ifdef CI
 export CI
 endif
 
-.PHONY: help install warm-start services-up services-down services-status topics run test bench lint clean-run replay-picture
+.PHONY: help install chromium warm-start services-up services-down services-status topics run test bench lint clean-run replay-picture
 
 help: ## List the targets
 	@echo "Usage: make <target> [PY=python3.11] [SERVICE=kafka|redis|all]"
@@ -39,7 +39,18 @@ $(BIN)/python:
 
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	@$(MAKE) --no-print-directory chromium
 	@touch $@
+
+# The console's browser test drives Debian's chromium through Playwright (never a downloaded
+# browser); installed with apt-get when missing and running as root, like redis-server.
+chromium: ## Install Debian's chromium for the console's browser test (apt-get, root only)
+	@command -v chromium >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	else \
+		echo "chromium is missing (apt-get install -y chromium): the browser test skips, and fails under CI=true"; \
+	fi
 
 warm-start: install ## Build the email model's warm start once (cached in .run/cache, keyed by its inputs)
 	$(BIN)/python -c "from agents.emails.model import make_email_triage_model; make_email_triage_model()"
@@ -56,10 +67,10 @@ services-status: ## Show the local services: state, pid, address
 topics: install services-up ## Create Vigie's Kafka topics
 	$(BIN)/vigie topics create
 
-run: install warm-start services-up topics ## Start the worker on simulated traffic and print alerts
+run: install warm-start services-up topics ## Start the worker and the adviser console on simulated traffic; print alerts
 	$(BIN)/vigie demo
 
-test: install warm-start services-up ## Lint, check the Avro schemas, then run the whole test suite
+test: install chromium warm-start services-up ## Lint, check the Avro schemas, then run the whole test suite
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/vigie schemas check
 	$(BIN)/pytest
