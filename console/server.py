@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from fastapi import FastAPI
 
 from console.app import create_app
-from console.auth import DevSigner, TokenVerifier
+from console.auth import AuthenticationError, DevSigner, TokenVerifier
 from console.feedback import KafkaFeedback
 from console.store import ConsoleStore
 from streams.settings import Settings
@@ -39,7 +40,11 @@ def run_console(settings: Settings, *, dev_login: bool) -> int:
     """Serve until stopped; prints the URL (and an operator's dev sign-in link)."""
     import uvicorn
 
-    app, dev = build_app(settings, dev_login=dev_login)
+    try:
+        app, dev = build_app(settings, dev_login=dev_login)
+    except AuthenticationError as exc:
+        print(f"vigie console: {exc}", file=sys.stderr)
+        return 2
     url = base_url(settings)
     print(f"Vigie console: {url}/  (metrics {url}/metrics)", flush=True)
     if dev is not None:

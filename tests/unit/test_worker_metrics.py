@@ -52,3 +52,22 @@ def test_the_endpoint_serves_the_metrics_and_a_taken_port_is_not_fatal() -> None
     assert not metrics.serve(port)  # taken: logged, the worker goes on
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()  # noqa: S310
     assert "vigie_batch_seconds_bucket" in body
+
+
+def test_the_grafana_dashboard_reads_metrics_that_exist() -> None:
+    import json
+    import re
+
+    from console.metrics import ConsoleMetrics
+    from streams.settings import PROJECT_ROOT
+
+    dashboard = json.loads((PROJECT_ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in exprs for m in re.findall(r"\bvigie_[a-z_]+", e)}
+    known = {
+        family.name + suffix  # a labelled metric has no sample before its first labels
+        for registry in (REGISTRY, ConsoleMetrics().registry)
+        for family in registry.collect()
+        for suffix in ("", "_total", "_bucket", "_sum", "_count")
+    }
+    assert used and used <= known, used - known
