@@ -140,6 +140,9 @@ def create_app(
 
     @app.get("/connexion/jeton")
     def sign_in_link(request: Request, jeton: str) -> Response:
+        # A token in a URL ends up in histories and logs: only for --dev-login's own links.
+        if console.dev is None:
+            raise NotFound("connexion par lien")
         return _sign_in(request, console, jeton)
 
     @app.post("/connexion")

@@ -19,7 +19,7 @@ from console.feedback import ALERT_VERDICTS, DRAFT_VERDICTS, TRIAGE_VERDICTS, fe
 from console.store import AlertEntry
 from console.web import TEMPLATES, NotFound, audience_text, loads, parse_audience
 from sinks.alert_client import stream_key
-from streams.errors import VigieError
+from streams.errors import InputError, VigieError
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -159,6 +159,9 @@ async def alert_verdict(
 async def _publish(console: Console, record: dict[str, Any]) -> tuple[str, int]:
     try:
         await run_in_threadpool(console.feedback.send, record)
+    except InputError as exc:  # refused by the schema or the domain rules: say why
+        console.metrics.feedback_errors.inc()
+        return f"Avis refusé : {exc}", 422
     except VigieError as exc:
         console.metrics.feedback_errors.inc()
         logger.warning("console feedback not published error=%s", type(exc).__name__)

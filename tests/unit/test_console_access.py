@@ -263,3 +263,18 @@ def test_jwks_verification_checks_signature_issuer_audience() -> None:
 
 def test_console_intents_are_the_email_models() -> None:
     assert INTENT_LABELS == MODEL_INTENTS
+
+
+def test_sign_in_links_exist_only_with_dev_login(world) -> None:
+    dev: DevSigner = world["dev"]
+    token = dev.sign("ADV-A", "adviser")
+    client = TestClient(world["app"], follow_redirects=False)
+    reply = client.get("/connexion/jeton", params={"jeton": token})
+    assert reply.status_code == 303 and "vigie_jeton" in reply.headers["set-cookie"]
+    assert client.get("/portefeuille").status_code == 200  # the cookie signs the next requests
+    production = create_app(
+        SETTINGS, verifier=dev.verifier, store=ConsoleStore(SETTINGS, client=fakeredis.FakeRedis()),
+        feedback=ListSink(), live=fakeredis.FakeAsyncRedis(),
+    )  # fmt: skip
+    refused = TestClient(production).get("/connexion/jeton", params={"jeton": token})
+    assert refused.status_code == 404
