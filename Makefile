@@ -80,6 +80,9 @@ bench: install warm-start services-up ## Run the benchmarks
 	$(BIN)/python benchmarks/email_triage.py
 	$(BIN)/python benchmarks/proposals.py
 
+fuzz: install warm-start services-up ## Fuzz a worker: 10,000 bad messages per input topic mixed with valid ones
+	$(BIN)/python benchmarks/fuzz.py $(FUZZ_ARGS)
+
 REPORT_HTML ?= replay-report/replay-report.html
 REPORT_PNG ?= docs/replay-report.png
 replay-picture: ## Render a replay's HTML page to a PNG (REPORT_HTML=..., REPORT_PNG=...; needs chromium)

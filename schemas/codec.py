@@ -188,12 +188,14 @@ class Codec:
             raise ValidationError(f"cannot encode {name}: {type(exc).__name__}") from exc
         return out.getvalue()
 
-    def decode(self, data: bytes | bytearray | memoryview) -> Decoded:
+    def decode(self, data: bytes | bytearray | memoryview | None) -> Decoded:
         """Decode one message, resolved to the latest version of its record.
 
         Raises :class:`DecodeError` for anything that is not a well-formed message and
         :class:`UnknownSchemaError` (a DecodeError) when the fingerprint matches no version.
         """
+        if data is None:  # a Kafka tombstone on an input topic: no event at all
+            raise DecodeError("null value (a tombstone), not an event")
         if len(data) < HEADER_SIZE or data[:2] != MAGIC:
             raise DecodeError(
                 f"not an Avro single-object message ({len(data)} bytes, "

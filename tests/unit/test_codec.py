@@ -502,6 +502,7 @@ def test_truncated_body_raises_decode_error_wrapping_the_cause(
         b'{"event_id": "x", "offer_id": "190HCYJ"}',
         b"\xc3\x02" + bytes(16),
         b"\x00\x00\x00\x00\x01" + bytes(20),  # Confluent wire format is not ours
+        None,  # a tombstone on an input topic
     ],
     ids=repr,
 )
