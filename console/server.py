@@ -57,5 +57,6 @@ def run_console(settings: Settings, *, dev_login: bool) -> int:
         port=settings.console_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        timeout_graceful_shutdown=2,  # live streams would hold a stop otherwise
     )
     return 0

@@ -2,7 +2,8 @@
 
 What operators watch: events processed and dead-lettered (by topic and error type), batch size
 and processing time, the time from an input event to its alert, alerts raised by type, the
-model versions served, consumer lag per partition and delivery retries. Redis keeps its own
+model versions served, how long examples wait for their learner, consumer lag per partition
+and delivery retries. Redis keeps its own
 counters (``<p>:metrics:worker``) for tools without Prometheus; these are per process.
 """
 
@@ -44,6 +45,11 @@ EVENT_TO_ALERT = Histogram(
     "From an input event's Kafka timestamp to its alert's delivery.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
+LEARNING_DELAY = Histogram(
+    "vigie_learning_delay_seconds",
+    "How long a learning example waited for its model's learner (its Kafka timestamp to learnt).",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900),
+)
 ALERTS = Counter("vigie_alerts_raised", "Alerts raised by scoring, by type.", ["alert_type"])
 ALERTS_NEW = Counter("vigie_alerts_new", "Alerts delivered (not duplicates, not dismissed).")
 MODEL_VERSION = Gauge(
@@ -76,6 +82,9 @@ def observe_batch(
     ).items():
         DEAD_LETTERS.labels(topic, error).inc(n)
     now = time.time()
+    if stage == "learning":
+        for event in events:
+            LEARNING_DELAY.observe(max(0.0, now - event.source.timestamp_ms / 1000))
     for alert in outputs.alerts:
         ALERTS.labels(str(alert["alert_type"])).inc()
         source_ms = alert.get("source_timestamp")
