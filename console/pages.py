@@ -156,6 +156,26 @@ async def alert_verdict(
     return RedirectResponse(f"/portefeuille?audience={audience}", status_code=303)
 
 
+@router.get("/alertes/etat")
+def alert_state(request: Request, audience: str, entry_id: str) -> JSONResponse:
+    """Whether the worker has recorded a verdict on the alert (the page polls after a click)."""
+    console = console_of(request)
+    entry = console.store.alert(_audience(request, console, audience), entry_id)
+    if entry is None:
+        raise NotFound("alerte")
+    verdict = console.store.feedback("alert", entry.alert["alert_id"])
+    label = ALERT_VERDICTS.get(verdict.get("verdict", ""), "")
+    message = (
+        f"Pris en compte par le worker : « {label} » ({verdict['adviser_id']}) ; "
+        "cette cause n'alertera plus."
+        if verdict.get("verdict") in ("not_useful", "wrong")
+        else f"Pris en compte par le worker : « {label} » ({verdict['adviser_id']})."
+        if verdict
+        else ""
+    )
+    return JSONResponse({"recorded": bool(verdict), "message": message})
+
+
 async def _publish(console: Console, record: dict[str, Any]) -> tuple[str, int]:
     try:
         await run_in_threadpool(console.feedback.send, record)

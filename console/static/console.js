@@ -30,10 +30,27 @@ document.addEventListener("submit", async (event) => {
     });
     const body = await reply.json().catch(() => ({}));
     state.textContent = body.message || (reply.ok ? "Avis envoyé." : `Refusé (${reply.status}).`);
+    if (reply.ok) watch(form, state);
   } catch (error) {
     state.textContent = "Avis non envoyé : réseau indisponible.";
   }
 });
+
+// After a verdict, ask until the worker has recorded it (about a second under load).
+async function watch(form, state) {
+  const query = new URLSearchParams({
+    audience: form.elements.audience.value, entry_id: form.elements.entry_id.value,
+  });
+  for (let attempt = 0; attempt < 30; attempt += 1) {
+    await new Promise((done) => setTimeout(done, 1000));
+    const reply = await fetch(`/alertes/etat?${query}`).catch(() => null);
+    const body = reply && reply.ok ? await reply.json() : null;
+    if (body && body.recorded) {
+      state.textContent = `${state.textContent} ${body.message}`;
+      return;
+    }
+  }
+}
 
 document.addEventListener("DOMContentLoaded", () => {
   const list = document.getElementById("alertes");

@@ -212,6 +212,7 @@ def test_an_adviser_works_in_the_browser(
             card = adviser.locator("article.alerte[data-type='email_urgent']")
             card.get_by_role("button", name="Pas utile").click()
             expect(card.locator(".etat")).to_contain_text("Pas utile")
+            expect(card.locator(".etat")).to_contain_text("Pris en compte par le worker")
 
             adviser.goto(f"{console.url}/demandeurs/{jid}")
             expect(adviser.locator("h1")).to_have_text(f"Demandeur {jid}")

@@ -130,6 +130,8 @@ ROUTES: list[tuple[str, str, dict[str, str] | None, dict[str, int]]] = [
      _by_role(401, 200, 403, 403, 403, 200)),
     ("POST", "/alertes/avis", {"audience": "adviser:ADV-A", "verdict": "not_useful"},
      _by_role(401, 200, 403, 403, 403, 200)),
+    ("GET", "/alertes/etat?audience=adviser:ADV-A&entry_id=ENTRY", None,
+     _by_role(401, 200, 403, 403, 403, 200)),
     ("GET", "/demandeurs/JS-A", None, _by_role(401, 200, 403, 200, 403, 200)),
     ("GET", "/courriels", None, _by_role(401, 200, 200, 403, 403, 200)),
     ("GET", "/courriels/E-A", None, _by_role(401, 200, 403, 403, 403, 200)),
@@ -154,7 +156,7 @@ def test_every_route_every_role(world, role, method, path, form, expected) -> No
     if form is not None and "audience" in form:
         form = {**form, "entry_id": world["entry_a"]}
     if method == "GET":
-        response = client.get(path, headers=headers)
+        response = client.get(path.replace("ENTRY", world["entry_a"]), headers=headers)
     else:
         response = client.post(path, data=form, headers={**headers, "Accept": "application/json"})
     assert response.status_code == expected[role], response.text[:300]
