@@ -1,6 +1,7 @@
 """The email development set: emails written by the labelling guide, and triage measured on them.
 
     python -m agents.emails.devset report            # the frozen test half (tests/fixtures)
+    python -m agents.emails.devset report --split holdout   # the later frozen hold-out set
     python -m agents.emails.devset report --split train
     python -m agents.emails.devset split RAW_DIR     # once: freeze the halves (done; see below)
 
@@ -36,6 +37,8 @@ from agents.emails.intents import INTENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_PATH = ROOT / "tests" / "fixtures" / "emails_dev_test.jsonl"
+# A second frozen set by four later writers, never tuned on (tests/fixtures/emails_holdout).
+HOLDOUT_PATH = ROOT / "tests" / "fixtures" / "emails_holdout.jsonl"
 TRAIN_PATH = Path(__file__).with_name("devset_train.jsonl")
 TEST_PARTS = ("a", "b", "c", "d")  # cut in halves; the other parts are for training only
 # The set carries no send dates: « demain » is read against a Tuesday morning in Paris.
@@ -53,8 +56,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load(split: str = "test") -> list[dict[str, Any]]:
-    """The frozen ``test`` half or the ``train`` half."""
-    return read_jsonl(TEST_PATH if split == "test" else TRAIN_PATH)
+    """The frozen ``test`` half, the frozen ``holdout`` set or the ``train`` half."""
+    paths = {"test": TEST_PATH, "holdout": HOLDOUT_PATH, "train": TRAIN_PATH}
+    return read_jsonl(paths[split])
 
 
 def in_test_half(email_id: str) -> bool:
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m agents.emails.devset", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     report = sub.add_parser("report", help="triage the development set and print the figures")
-    report.add_argument("--split", choices=("test", "train", "cv"), default="test")
+    report.add_argument("--split", choices=("test", "holdout", "train", "cv"), default="test")
     report.add_argument("--misses", action="store_true", help="list the ids of missed urgent")
     freeze = sub.add_parser("split", help="freeze the halves from the raw parts (done once)")
     freeze.add_argument("raw_dir", type=Path)

@@ -33,6 +33,7 @@ from functools import cache
 
 from agents.emails import language
 from agents.emails.cleaning import CleanedEmail, clean_email
+from agents.emails.evidence import all_evidence_features
 from agents.emails.masking import PLACEHOLDERS, apply_spans, pii_spans
 from agents.emails.semantics import semantic_features, sense_features
 
@@ -129,8 +130,17 @@ def as_input(features: array[int] | list[int], *extra: int) -> dict[int, float]:
 
 @cache
 def sense_buckets() -> frozenset[int]:
-    """Buckets of the urgency-sense features (:func:`agents.emails.semantics.sense_features`)."""
-    return frozenset(_bucket(f) for f in sense_features())
+    """Buckets the urgency model alone reads: the sense features of
+    :mod:`agents.emails.semantics` and what the rules saw (:mod:`agents.emails.evidence`)."""
+    return frozenset(_bucket(f) for f in (*sense_features(), *all_evidence_features()))
+
+
+def with_evidence(features: array[int], evidence: Sequence[str]) -> array[int]:
+    """``features`` and the buckets of ``evidence`` (strings of
+    :func:`agents.emails.evidence.evidence_features`)."""
+    if not evidence:
+        return features
+    return array("H", sorted(set(features).union(_bucket(f) for f in evidence)))
 
 
 def intent_input(features: array[int] | list[int], *extra: int) -> dict[int, float]:

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from agents.emails.drafts import ANSWERABLE_INTENTS, compose_draft
+from agents.emails.evidence import evidence_features, urgency_evidence
 from agents.emails.facts import documents, find_dates, local, offer_refs
 from agents.emails.features import (
     PreparedEmail,
@@ -32,6 +33,7 @@ from agents.emails.features import (
     normalise,
     prepare_emails,
     tagged_bucket,
+    with_evidence,
 )
 from agents.emails.generative import GenerativeSettings, generate_draft
 from agents.emails.intents import parse_intents
@@ -121,15 +123,19 @@ def triage_prepared(
     record: dict[str, Any], prepared: PreparedEmail, model: EmailTriageModel
 ) -> Triage:
     """:func:`triage` of a record whose text :func:`prepare_records` has prepared."""
-    norm, features, cleaned = prepared.norm, prepared.features, prepared.cleaned
+    norm, cleaned = prepared.norm, prepared.cleaned
     attached_kinds, attachment_tags = _attachment_tags(record)
+    received_at = record["received_at"]
+    mentions = find_dates(norm, received_at)
+    rules = urgency_rules(norm, received_at, mentions)
+    # What the rules saw joins the features (the urgency model reads it; so does its learning
+    # from a later verdict, which reads the cached features).
+    evidence = evidence_features(urgency_evidence(norm, received_at, mentions), rules)
+    features = with_evidence(prepared.features, evidence)
     x = as_input(features, *attachment_tags)
     x_intent = intent_input(features, *attachment_tags)
     if attachment_tags:
         features = array("H", sorted(x))
-    received_at = record["received_at"]
-    mentions = find_dates(norm, received_at)
-    rules = urgency_rules(norm, received_at, mentions)
     intents = model.intents.predict(x_intent)
     urgency_score = model.urgency_probability(x)
     model_urgent = model.urgency_ready and urgency_score >= URGENCY_MODEL_THRESHOLD

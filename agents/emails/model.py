@@ -57,7 +57,9 @@ CACHE_SNAPSHOT_BYTES = 6_000_000  # the cache's share of a snapshot (the topic t
 VERDICT_WINDOW = 5_000  # most recent draft verdicts the threshold is chosen on
 MIN_VERDICTS = 30  # before that many verdicts above a threshold, nothing is answerable
 TARGET_PRECISION = 0.95
-URGENCY_MODEL_THRESHOLD = 0.4  # below the rules' certainty: the model adds recall
+# Below the rules' certainty: the model adds recall. Chosen on the training half's
+# cross-validation with the rules' evidence as features (0.987 recall at 0.856 precision).
+URGENCY_MODEL_THRESHOLD = 0.25
 URGENCY_MIN_POSITIVES = 20  # urgent emails learnt before the urgency model may raise alerts
 CORRECTION_WEIGHT = 3.0  # an adviser's correction weighs more than a confirmation
 URGENT_WEIGHT = 2.0  # urgent emails are rare (~3 %): weigh them up so they are learnt
@@ -325,5 +327,5 @@ def warm_start_key() -> str:
 # The modules whose code decides what the warm start learns.
 _WARM_START_CODE = (
     "cleaning.py", "masking.py", "names.py", "language.py", "semantics.py", "features.py",
-    "intents.py", "model.py", "seed.py",
+    "intents.py", "model.py", "seed.py", "evidence.py", "urgency.py", "facts.py", "devset.py",
 )  # fmt: skip

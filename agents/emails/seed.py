@@ -22,14 +22,25 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agents.emails.features import as_input, intent_input, prepare_emails
+from agents.emails.devset import RECEIVED_AT
+from agents.emails.evidence import evidence_features, urgency_evidence
+from agents.emails.facts import find_dates
+from agents.emails.features import (
+    PreparedEmail,
+    as_input,
+    intent_input,
+    prepare_emails,
+    with_evidence,
+)
 from agents.emails.model import URGENT_WEIGHT
+from agents.emails.urgency import urgency_rules
 
 if TYPE_CHECKING:
     from agents.emails.model import EmailTriageModel
@@ -71,13 +82,21 @@ def warm_examples() -> tuple[
         (
             row_id,
             intent_input(p.features),
-            as_input(p.features),
+            as_input(_with_rule_evidence(p)),
             frozenset(intents),
             urgent,
             labelled,
         )
         for p, (row_id, *_, intents, urgent, labelled) in zip(prepared, rows, strict=True)
     )
+
+
+def _with_rule_evidence(prepared: PreparedEmail) -> array[int]:
+    """The features triage gives the urgency model: with what the rules saw (see evidence)."""
+    dates = find_dates(prepared.norm, RECEIVED_AT)
+    hits = urgency_rules(prepared.norm, RECEIVED_AT, dates)
+    tags = urgency_evidence(prepared.norm, RECEIVED_AT, dates)
+    return with_evidence(prepared.features, evidence_features(tags, hits))
 
 
 def warm_up(

@@ -280,3 +280,30 @@ def test_sign_in_links_exist_only_with_dev_login(world) -> None:
     )  # fmt: skip
     refused = TestClient(production).get("/connexion/jeton", params={"jeton": token})
     assert refused.status_code == 404
+
+
+def test_every_verdict_the_console_sends_passes_the_schema_and_rules(world) -> None:
+    from console.auth import Identity
+    from console.feedback import feedback_record
+    from schemas.codec import Codec, SchemaRegistry
+    from streams.referential import load_referential
+    from streams.rules import check_record
+
+    codec, ref = Codec(SchemaRegistry.default()), load_referential(SETTINGS.data_dir)
+    me = Identity("ADV-A", "adviser")
+    records = [
+        feedback_record(me, target_kind="alert", target_id="a1", verdict=v, model=("m", "v1"))
+        for v in ("useful", "not_useful", "wrong")
+    ]
+    records += [
+        feedback_record(me, target_kind="draft", target_id="E-A", verdict=v, model=("m", ""))
+        for v in ("accepted", "edited", "rejected")
+    ]
+    records.append(
+        feedback_record(me, target_kind="email", target_id="E-A", verdict="corrected",
+                        corrected_intent="paiement", corrected_urgency="urgent")
+    )  # fmt: skip
+    for record in records:
+        decoded = codec.decode(codec.encode("AdviserFeedback", record)).record
+        check_record("AdviserFeedback", decoded, ref, datetime.now(UTC))
+        assert decoded["adviser_id"] == "ADV-A"
