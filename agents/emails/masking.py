@@ -96,7 +96,8 @@ _MONTHS = (
     r"may|june|july|august|september|october|november|december"
 )
 _DATE = (
-    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:1er|\d{1,2})\s+(?:"
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:19|20)\d{2}-[01]\d-[0-3]\d"
+    r"|(?:1er|\d{1,2})\s+(?:"
     + _MONTHS
     + r")\.?\s+(?:19|20)\d{2}"
     r"|(?:" + _MONTHS + r")\s+\d{1,2},?\s+(?:19|20)\d{2})"
@@ -107,7 +108,9 @@ _CONTEXT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "<DATE_NAISSANCE>",
         re.compile(
             r"(?:\bn[ée]e?s?(?:\(e\))?\s+(?:le\s+)?|\bdate\s+de\s+naissance\s*:?\s*(?:le\s+)?|"
-            r"\bDDN\s*:?\s*|\bborn\s+(?:on\s+)?|\bdate\s+of\s+birth\s*:?\s*|\bDOB\s*:?\s*)"
+            r"\bnaissance\b[^\n\d<>]{0,40}?\ble\s+|"
+            r"\bDDN\s*:?\s*|\bborn\s+(?:on\s+)?|\bdate\s+of\s+birth\s*(?:is\s*)?:?\s*|"
+            r"\bDOB\s*:?\s*)"
             r"(" + _DATE + r")",
             re.I,
         ),

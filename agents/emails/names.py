@@ -291,11 +291,94 @@ def _entity_names(doc: Any) -> list[tuple[int, int]]:
     return spans
 
 
+# Where a name stands by position, whatever the name: on the line after a closing formula, or
+# after a form's label. Names of every origin pass there, including those no list holds
+# (« Phạm Thu Hà », « Hassan Ait Ouarab »): the place says it is a name, not the words.
+_CLOSING = re.compile(
+    r"(?im)(?:^|[.!?][ \t]+)[ \t>]*(?:(?:bien |tr[eè]s )?cordialement|"
+    r"bien (?:[aà] vous|amicalement)|"
+    r"(?:un grand |encore )?merci(?: (?:d'avance|beaucoup|encore|bien|pour tout|"
+    r"de votre (?:aide|retour|r[ée]ponse|compr[ée]hension)))?|"
+    r"(?:sinc[eè]res |mes )?salutations(?: distingu[ée]es)?|respectueusement|amicalement|"
+    r"sportivement|bonne (?:journ[ée]e|soir[ée]e|continuation(?: [aà] vous)?)|"
+    r"thank(?:s| you)(?: (?:very much|again|in advance))?|(?:best |kind )?regards|"
+    r"best|sincerely|obrigad[oa])[ \t]*[,.!]*[ \t]*(?:\(si si\)[ \t]*)?$"
+)
+_FIELD = re.compile(
+    r"(?i)\b(?:nom(?: et | & |, )pr[ée]noms?|pr[ée]noms?(?: et | & |, )nom|nom complet|"
+    r"titulaire(?: du compte)?|full name|name|sign[ée])[ \t]*:[ \t]*"
+)
+_HTML_BREAK = re.compile(r"<[^<>\n]{0,200}>")
+
+
+def _line_view(text: str) -> str:
+    """``text`` with each HTML tag turned into a line break of the same length (same offsets)."""
+    return _HTML_BREAK.sub(lambda m: "\n" + " " * (len(m.group()) - 1), text)
+
+
+def _slot_name(line: str, offset: int) -> tuple[int, int] | None:
+    """The name filling a name's place: two to four capitalised words alone on ``line``."""
+    trailer = _TRAILER.search(line)
+    core = line[: trailer.start() if trailer else len(line)]
+    words = _words(core)
+    if not 2 <= len(words) <= 4 or core[: words[0][0]].strip(" \t>-–—*•"):
+        return None
+    if any(not _adjacent(core, words[k - 1][1], words[k][0]) for k in range(1, len(words))):
+        return None
+    if core[words[-1][1] :].strip(" \t.,"):
+        return None
+    if not all(w[:1].isupper() or _fold(w) in PARTICLES for _, _, w in words):
+        return None
+    folded = [_fold(w) for _, _, w in words]
+    # A name's place vouches for its words (« Mai », « Ait », « Hà » are common words too);
+    # only a first word that is a common word, or an institution's or a greeting's word
+    # anywhere, says the line is something else (« Bonne journée », « France Travail »).
+    if folded[0] in _common_words() - _slot_words() or any(f in _not_in_slot() for f in folded):
+        return None
+    return offset + words[0][0], offset + words[-1][1]
+
+
+@cache
+def _slot_words() -> frozenset[str]:
+    """Common words that open names too (« Mai », « Ait ») and may begin a name's place."""
+    return frozenset({"mai", "ait", "said", "rose", "marine", "pierre", "olive", "ha", "thi"})
+
+
+@cache
+def _not_in_slot() -> frozenset[str]:
+    """Words that no name holds: institutions, titles, greetings, wishes."""
+    wishes = {"bonne", "belle", "journee", "soiree", "semaine", "continuation"}
+    excluded = {_fold(w) for w in NOT_NAME_WORDS | TITLES | GREETINGS | wishes}
+    return frozenset(excluded - PARTICLES - _slot_words())
+
+
+def _placed_names(text: str) -> list[tuple[int, int]]:
+    """Names by position: the line after a closing formula, the value of a « Nom : » field."""
+    view = _line_view(text)
+    spans = []
+    for closing in _CLOSING.finditer(view):
+        rest = view[closing.end() :]
+        for line in _LINE.finditer(rest):
+            if not line.group().strip():
+                continue
+            found = _slot_name(line.group(), closing.end() + line.start())
+            if found is not None:
+                spans.append(found)
+            break
+    for field in _FIELD.finditer(view):
+        end = view.find("\n", field.end())
+        line = view[field.end() : end if end >= 0 else len(view)]
+        found = _slot_name(line, field.end())
+        if found is not None:
+            spans.append(found)
+    return spans
+
+
 def name_spans(text: str, doc: Any | None) -> list[tuple[int, int]]:
     """Character spans of the full names in ``text`` (``doc`` is spaCy's parse of it)."""
     vocab = doc.vocab if doc is not None else None
-    spans = _list_names(text, vocab) + _signature_names(text, vocab)
-    spans += _known_surname_pairs(text, vocab)
+    spans = _list_names(text, vocab) + _signature_names(_line_view(text), vocab)
+    spans += _known_surname_pairs(text, vocab) + _placed_names(text)
     if doc is not None:
         spans += _entity_names(doc)
     spans.sort()
