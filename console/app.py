@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Form, Request, Response
@@ -20,55 +18,17 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from console.auth import COOKIE, AuthenticationError, DevSigner, Identity, TokenVerifier
+from console import desk, pages
+from console.auth import COOKIE, AuthenticationError, DevSigner, TokenVerifier
 from console.feedback import FeedbackSink
 from console.metrics import ConsoleMetrics
 from console.store import ConsoleStore
-from console.web import TEMPLATES, Forbidden, NotFound, identify
+from console.web import Console, Forbidden, NotFound, identify, page, who
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/connexion", "/connexion/jeton", "/sante", "/metrics"})
-
-
-@dataclass
-class Console:
-    """What the routes share: settings, Redis reads, the feedback publisher, metrics."""
-
-    settings: Settings
-    verifier: TokenVerifier
-    store: ConsoleStore
-    feedback: FeedbackSink
-    metrics: ConsoleMetrics
-    live: aioredis.Redis
-    dev: DevSigner | None = None
-    live_max_s: float = 600.0  # a live stream closes then; the browser resumes by Last-Event-ID
-
-    def refuse(self, who: Identity, resource: str) -> Forbidden:
-        """Count a refusal and return the exception that answers it."""
-        self.metrics.forbidden.labels(resource, who.role).inc()
-        logger.warning("console forbidden resource=%s role=%s sub=%s", resource, who.role, who.sub)
-        return Forbidden(resource)
-
-
-def who(request: Request) -> Identity:
-    """The identity the middleware verified for this request."""
-    identity: Identity = request.state.identity
-    return identity
-
-
-def console_of(request: Request) -> Console:
-    """The Console this app serves."""
-    console: Console = request.app.state.console
-    return console
-
-
-def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with the signed-in user (if any) in its header."""
-    context.setdefault("me", getattr(request.state, "identity", None))
-    context.setdefault("dev", console_of(request).dev is not None)
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def create_app(
@@ -82,8 +42,6 @@ def create_app(
     live_max_s: float = 600.0,
 ) -> FastAPI:
     """The console application."""
-    from console import desk, pages
-
     app = FastAPI(title="Vigie — console des conseillers", docs_url=None, redoc_url=None)
     console = Console(
         settings=settings,

@@ -15,7 +15,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from console.access import EMAIL_ROLES, OFFER_ROLES, may_see_email, may_see_offer
-from console.app import Console, console_of, page, who
 from console.feedback import (
     DRAFT_VERDICTS,
     INTENT_LABELS,
@@ -23,8 +22,8 @@ from console.feedback import (
     URGENCY_CODES,
     feedback_record,
 )
-from console.pages import _publish
-from console.web import NotFound, loads
+from console.pages import publish_verdict
+from console.web import Console, NotFound, console_of, loads, page, who
 
 router = APIRouter()
 
@@ -99,7 +98,7 @@ async def draft_verdict(
     record = feedback_record(
         me, target_kind="draft", target_id=email_id, verdict=verdict, model=_model(state)
     )
-    message, _ = await _publish(console, record)
+    message, _ = await publish_verdict(console, record)
     return _back(email_id, message)
 
 
@@ -127,7 +126,7 @@ async def triage_verdict(
         corrected_intent=intent if verdict == "corrected" else None,
         corrected_urgency=urgency if verdict == "corrected" else None,
     )
-    message, _ = await _publish(console, record)
+    message, _ = await publish_verdict(console, record)
     return _back(email_id, message)
 
 

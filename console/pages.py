@@ -14,10 +14,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
 from console.access import default_audience, may_read_audience, may_see_jobseeker
-from console.app import Console, console_of, page, who
 from console.feedback import ALERT_VERDICTS, DRAFT_VERDICTS, TRIAGE_VERDICTS, feedback_record
 from console.store import AlertEntry
-from console.web import TEMPLATES, NotFound, audience_text, loads, parse_audience
+from console.web import (
+    TEMPLATES,
+    Console,
+    NotFound,
+    audience_text,
+    console_of,
+    loads,
+    page,
+    parse_audience,
+    who,
+)
 from sinks.alert_client import stream_key
 from streams.errors import InputError, VigieError
 
@@ -150,7 +159,7 @@ async def alert_verdict(
         me, target_kind="alert", target_id=a["alert_id"], verdict=verdict,
         model=(str(a.get("model_name", "")), str(a.get("model_version", ""))),
     )  # fmt: skip
-    message, status = await _publish(console, record)
+    message, status = await publish_verdict(console, record)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"message": message, "verdict": verdict}, status_code=status)
     return RedirectResponse(f"/portefeuille?audience={audience}", status_code=303)
@@ -176,7 +185,8 @@ def alert_state(request: Request, audience: str, entry_id: str) -> JSONResponse:
     return JSONResponse({"recorded": bool(verdict), "message": message})
 
 
-async def _publish(console: Console, record: dict[str, Any]) -> tuple[str, int]:
+async def publish_verdict(console: Console, record: dict[str, Any]) -> tuple[str, int]:
+    """Publish a verdict; the French message for the page and the HTTP status."""
     try:
         await run_in_threadpool(console.feedback.send, record)
     except InputError as exc:  # refused by the schema or the domain rules: say why

@@ -1,15 +1,25 @@
-"""Rendering helpers shared by the routes: templates, French labels, identity, refusals."""
+"""What the routes share: the Console, templates, French labels, identity, refusals."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+import redis.asyncio as aioredis
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from console.auth import COOKIE, AuthenticationError, Identity, TokenVerifier
+from console.auth import COOKIE, AuthenticationError, DevSigner, Identity, TokenVerifier
+from console.feedback import FeedbackSink
+from console.metrics import ConsoleMetrics
+from console.store import ConsoleStore
+from streams.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -91,3 +101,42 @@ def number(text: str | None, digits: int = 0, percent: bool = False) -> str:
 
 TEMPLATES.env.filters["nombre"] = number
 TEMPLATES.env.globals.update(SEVERITIES=SEVERITIES, ALERT_TYPES=ALERT_TYPES)
+
+
+@dataclass
+class Console:
+    """What the routes share: settings, Redis reads, the feedback publisher, metrics."""
+
+    settings: Settings
+    verifier: TokenVerifier
+    store: ConsoleStore
+    feedback: FeedbackSink
+    metrics: ConsoleMetrics
+    live: aioredis.Redis
+    dev: DevSigner | None = None
+    live_max_s: float = 600.0  # a live stream closes then; the browser resumes by Last-Event-ID
+
+    def refuse(self, who: Identity, resource: str) -> Forbidden:
+        """Count a refusal and return the exception that answers it."""
+        self.metrics.forbidden.labels(resource, who.role).inc()
+        logger.warning("console forbidden resource=%s role=%s sub=%s", resource, who.role, who.sub)
+        return Forbidden(resource)
+
+
+def who(request: Request) -> Identity:
+    """The identity the middleware verified for this request."""
+    identity: Identity = request.state.identity
+    return identity
+
+
+def console_of(request: Request) -> Console:
+    """The Console this app serves."""
+    console: Console = request.app.state.console
+    return console
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with the signed-in user (if any) in its header."""
+    context.setdefault("me", getattr(request.state, "identity", None))
+    context.setdefault("dev", console_of(request).dev is not None)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
