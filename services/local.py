@@ -219,14 +219,17 @@ def redis_quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_kafka_properties() -> str:
-    """Text of the broker's server.properties (pure: reads the template only)."""
+def render_kafka_properties(
+    *, port: int = KAFKA_PORT, controller_port: int = KAFKA_CONTROLLER_PORT, data: Path = KAFKA_DATA
+) -> str:
+    """Text of a broker's server.properties (pure: reads the template only); the project's
+    broker by default, another node (its own ports and data) for tests that stop one."""
     template = Template(KAFKA_TEMPLATE.read_text(encoding="utf-8"))
     return template.substitute(
         host=KAFKA_HOST,
-        port=KAFKA_PORT,
-        controller_port=KAFKA_CONTROLLER_PORT,
-        log_dirs=properties_escape(str(KAFKA_DATA)),
+        port=port,
+        controller_port=controller_port,
+        log_dirs=properties_escape(str(data)),
     )
 
 
@@ -562,14 +565,21 @@ def ensure_kafka_jars() -> None:
     log("kafka", f"{len(jars)} jars ready in {time.monotonic() - started:.1f} s")
 
 
-def _format_kafka_storage(java: str) -> None:
-    if (KAFKA_DATA / "meta.properties").is_file():
+def _format_kafka_storage(
+    java: str,
+    *,
+    data: Path = KAFKA_DATA,
+    properties: Path = KAFKA_PROPERTIES,
+    logs: Path = KAFKA_LOGS,
+    run: Path = KAFKA_RUN,
+) -> None:
+    if (data / "meta.properties").is_file():
         return
     command = [
         java,
         "-Xmx256m",
         f"-Dlog4j.configuration={KAFKA_LOG4J.as_uri()}",
-        f"-Dkafka.logs.dir={KAFKA_LOGS}",
+        f"-Dkafka.logs.dir={logs}",
         "-cp",
         f"{KAFKA_LIB}/*",
         "kafka.tools.StorageTool",
@@ -577,12 +587,12 @@ def _format_kafka_storage(java: str) -> None:
         "-t",
         KAFKA_CLUSTER_ID,
         "-c",
-        str(KAFKA_PROPERTIES),
+        str(properties),
         "--ignore-formatted",
     ]
-    log("kafka", f"formatting storage {rel(KAFKA_DATA)} (cluster id {KAFKA_CLUSTER_ID})")
+    log("kafka", f"formatting storage {rel(data)} (cluster id {KAFKA_CLUSTER_ID})")
     result = subprocess.run(  # noqa: S603
-        command, cwd=KAFKA_RUN, capture_output=True, text=True, timeout=180, check=False
+        command, cwd=run, capture_output=True, text=True, timeout=180, check=False
     )
     if result.returncode != 0:
         raise ServiceError(
@@ -641,6 +651,57 @@ def _wait_kafka(running: Callable[[], bool], timeout: float) -> str | None:
     )
 
 
+def kafka_command(java: str, properties: Path, logs: Path) -> list[str]:
+    """The command line of a broker (what bin/kafka-server-start.sh runs)."""
+    return [
+        java,
+        *KAFKA_JVM_FLAGS,
+        f"-Dlog4j.configuration={KAFKA_LOG4J.as_uri()}",
+        f"-Dkafka.logs.dir={logs}",
+        "-cp",
+        f"{KAFKA_LIB}/*",
+        "kafka.Kafka",
+        str(properties),
+    ]
+
+
+def start_kafka_node(
+    run_dir: Path, port: int, controller_port: int, timeout: float = KAFKA_TIMEOUT_S
+) -> int:
+    """Start another single-node broker on its own ports, data and pid file under ``run_dir``
+    (formatted on first use, its data kept across restarts); returns its pid once it answers.
+
+    For tests that stop a broker: they must never stop the project's shared one. The caller
+    stops it by pid (SIGTERM or SIGKILL), and may start it again on the same ``run_dir``.
+    """
+    java, _ = java_command()
+    ensure_kafka_jars()
+    data, logs = run_dir / "data", run_dir / "logs"
+    for folder in (run_dir, data, logs):
+        folder.mkdir(parents=True, exist_ok=True)
+    properties = run_dir / "server.properties"
+    text = render_kafka_properties(port=port, controller_port=controller_port, data=data)
+    _write_atomic(properties, text)
+    _format_kafka_storage(java, data=data, properties=properties, logs=logs, run=run_dir)
+    bootstrap = f"{KAFKA_HOST}:{port}"
+    node = _Local("kafka", "kafka.Kafka", run_dir / "kafka.pid", run_dir, bootstrap, logs)
+    pid = _start_detached(node, kafka_command(java, properties, logs), logs / "kafka.out")
+    problem = _wait_ready(
+        lambda: pid_alive(pid),
+        timeout,
+        host=KAFKA_HOST,
+        port=port,
+        probe=lambda: kafka_probe(bootstrap, timeout=5.0),
+        exited="the broker process exited during start-up",
+        poll_s=0.3,
+    )
+    if problem:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        raise ServiceError(f"kafka node on {bootstrap}: {problem}\n{tail(logs / 'server.log')}")
+    return pid
+
+
 def _ensure_local_kafka(timeout: float) -> str:
     pid = _own_pid(KAFKA)
     if pid is not None:
@@ -679,16 +740,7 @@ def _ensure_local_kafka(timeout: float) -> str:
     _write_atomic(KAFKA_PROPERTIES, render_kafka_properties())
     _format_kafka_storage(java)
 
-    command = [
-        java,
-        *KAFKA_JVM_FLAGS,
-        f"-Dlog4j.configuration={KAFKA_LOG4J.as_uri()}",
-        f"-Dkafka.logs.dir={KAFKA_LOGS}",
-        "-cp",
-        f"{KAFKA_LIB}/*",
-        "kafka.Kafka",
-        str(KAFKA_PROPERTIES),
-    ]
+    command = kafka_command(java, KAFKA_PROPERTIES, KAFKA_LOGS)
     started = time.monotonic()
     pid = _start_detached(KAFKA, command, KAFKA_OUT)
     log(
