@@ -65,8 +65,10 @@ class FuzzReport:
     errors: Counter[str] = field(default_factory=Counter)
     misjudged: list[str] = field(default_factory=list)  # worker and reference disagree
     unexpected_dead_letters: int = 0  # on the DLQ, not a message we sent (e.g. OfferAged)
-    worker_counted: int = 0
+    worker_counted: int = 0  # processed + dead letters, re-deliveries counted again
     on_topics: int = 0
+    lag: int = -1  # input messages the worker's group has not committed
+    dead_letter_repeats: int = 0  # dead letters written twice (an event re-delivered)
     peak_rss_mib: float | None = None
 
     def share(self, which: str) -> float:
@@ -91,6 +93,9 @@ class FuzzReport:
             "error_types": dict(self.errors.most_common()),
             "misjudged": self.misjudged[:20],
             "unexpected_dead_letters": self.unexpected_dead_letters,
+            "dead_letter_repeats": self.dead_letter_repeats,
+            "worker_counted": self.worker_counted,
+            "on_topics": self.on_topics,
             "peak_rss_mib": self.peak_rss_mib,
         }
 
@@ -141,23 +146,31 @@ def _produce(settings: Settings, messages: list[Mutant], sent_ms: int) -> dict[t
     return placed
 
 
-def _high_watermarks(settings: Settings, topics: list[str]) -> int:
+def _lag(settings: Settings) -> tuple[int, int]:
+    """(messages on the input topics, of which not yet committed by the worker's group).
+
+    Vigie commits an event's offset only once what it caused is delivered, so a lag of zero
+    means every message was processed or dead-lettered, whatever the counters say (they count
+    an event again when a rebalance re-delivers it)."""
     consumer = Consumer(
-        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": "fuzz-watermarks"}
+        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": settings.group_id}
     )
     try:
-        total = 0
-        for short in topics:
+        ends: dict[tuple[str, int], int] = {}
+        for short in INPUT_TOPICS:
             topic = settings.topic(short)
             meta = consumer.list_topics(topic, timeout=10).topics[topic]
             for p in meta.partitions:
-                total += consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-        return total
+                high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                ends[(topic, p)] = high
+        committed = consumer.committed([TopicPartition(t, p) for t, p in ends], timeout=10)
+        done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed}
+        return sum(ends.values()), sum(high - done[tp] for tp, high in ends.items())
     finally:
         consumer.close()
 
 
-def _dead_letters(settings: Settings) -> dict[tuple, tuple[str, str]]:
+def _dead_letters(settings: Settings, report: FuzzReport) -> dict[tuple, tuple[str, str]]:
     """Every dead letter: (source topic, partition, offset) -> (error type, error message)."""
     topic = settings.topic("deadletter")
     consumer = Consumer(
@@ -186,6 +199,7 @@ def _dead_letters(settings: Settings) -> dict[tuple, tuple[str, str]]:
                     if k.startswith(DLQ_HEADER_PREFIX)
                 }
                 where = (h.get("topic"), int(h.get("partition", -1)), int(h.get("offset", -1)))
+                report.dead_letter_repeats += where in found
                 found[where] = (h.get("error_type", ""), h.get("error_message", ""))
                 if msg.offset() + 1 >= ends[msg.partition()]:
                     remaining.discard(msg.partition())
@@ -202,27 +216,28 @@ def _wait(
     timeout_s: float,
     stall_s: float,
 ) -> None:
-    """Until the worker has counted every message on the input topics (OfferAged included)."""
+    """Until the worker's group has committed every message of the input topics (OfferAged
+    written by its learner included); a dead worker is a crash, no progress a stall."""
     deadline, last_move, last = time.monotonic() + timeout_s, time.monotonic(), -1
     while True:
-        counted = worker.counted()
-        report.on_topics = _high_watermarks(settings, list(INPUT_TOPICS))
-        report.worker_counted = counted
-        if counted != last:
-            last, last_move = counted, time.monotonic()
-        if counted >= report.on_topics:
+        report.on_topics, lag = _lag(settings)
+        report.worker_counted = worker.counted()
+        report.lag = lag
+        if lag == 0 and report.worker_counted >= report.on_topics:
             return
+        if lag != last:
+            last, last_move = lag, time.monotonic()
         if worker.proc is not None and worker.proc.poll() is not None:
             report.crashed = True
             report.failure = f"worker exited with code {worker.proc.returncode}"
             return
         if time.monotonic() - last_move > stall_s:
             report.stalled = True
-            report.failure = f"no progress for {stall_s:.0f}s at {counted}/{report.on_topics}"
+            report.failure = f"no progress for {stall_s:.0f}s, {lag}/{report.on_topics} left"
             return
         if time.monotonic() > deadline:
             report.stalled = True
-            report.failure = f"timed out at {counted}/{report.on_topics}"
+            report.failure = f"timed out, {lag}/{report.on_topics} left"
             return
         report.peak_rss_mib = worker.peak_rss_mib() or report.peak_rss_mib
         time.sleep(0.5)
@@ -268,7 +283,7 @@ def run_fuzz(
         code = worker.stop()
     if code not in (0, None) and not report.crashed:
         report.failure += f"\nworker exit code {code} on SIGTERM"
-    _tally(report, placed, _dead_letters(settings))
+    _tally(report, placed, _dead_letters(settings, report))
     return report
 
 
@@ -289,7 +304,7 @@ def _tally(report: FuzzReport, placed: dict[tuple, Mutant], dead: dict[tuple, An
                 f"{mutant.kind} on {mutant.topic} {'kept' if mutant.bad else 'dead-lettered'}"
                 + (f": {dl[0]}: {dl[1][:200]}" if dl else "")
             )
-    complete = report.worker_counted >= report.on_topics
+    complete = report.lag == 0
     for tally in list(report.valid.values()) + list(report.kinds.values()):
         tally.processed = tally.sent - tally.dead_lettered if complete else 0
     report.unexpected_dead_letters = len(set(dead) - set(placed))
@@ -301,8 +316,12 @@ def print_report(report: FuzzReport, out: Any = sys.stdout) -> None:
     p(
         f"worker: {'CRASHED' if report.crashed else 'no crash'}, "
         f"{'STALLED' if report.stalled else 'no stall'}; {report.seconds:.1f}s; "
-        f"peak RSS {report.peak_rss_mib or 0:.0f} MiB; counted {report.worker_counted} "
-        f"of {report.on_topics} messages on the input topics"
+        f"peak RSS {report.peak_rss_mib or 0:.0f} MiB"
+    )
+    p(
+        f"{report.on_topics} messages on the input topics, {report.lag} not committed by the "
+        f"worker's group; counted {report.worker_counted} (re-deliveries count again); "
+        f"{report.dead_letter_repeats} dead letters written twice"
     )
     p(f"bad messages dead-lettered with a reason: {100 * report.share('bad'):.2f} %")
     p(f"valid messages processed: {100 * report.share('valid'):.2f} %")

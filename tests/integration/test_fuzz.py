@@ -31,7 +31,7 @@ def test_no_crash_every_bad_message_dead_lettered_every_valid_one_processed(
     )
     print_report(report)
     assert not report.crashed and not report.stalled, report.failure
-    assert report.worker_counted == report.on_topics
+    assert report.lag == 0 and report.worker_counted >= report.on_topics
     for topic in INPUT_TOPICS:
         bad, valid = report.bad[topic], report.valid[topic]
         assert bad.sent >= BAD_PER_TOPIC and bad.with_reason == bad.sent, topic
