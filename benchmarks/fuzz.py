@@ -146,7 +146,7 @@ def _produce(settings: Settings, messages: list[Mutant], sent_ms: int) -> dict[t
     return placed
 
 
-def _lag(settings: Settings) -> tuple[int, int]:
+def input_lag(settings: Settings) -> tuple[int, int]:
     """(messages on the input topics, of which not yet committed by the worker's group).
 
     Vigie commits an event's offset only once what it caused is delivered, so a lag of zero
@@ -220,7 +220,7 @@ def _wait(
     written by its learner included); a dead worker is a crash, no progress a stall."""
     deadline, last_move, last = time.monotonic() + timeout_s, time.monotonic(), -1
     while True:
-        report.on_topics, lag = _lag(settings)
+        report.on_topics, lag = input_lag(settings)
         report.worker_counted = worker.counted()
         report.lag = lag
         if lag == 0 and report.worker_counted >= report.on_topics:

@@ -1,0 +1,229 @@
+"""``make soak``: a million simulated events through one worker, at a steady rate, sampled.
+
+    .venv/bin/python benchmarks/soak.py [--events 1000000] [--rate 1000] [--no-replay]
+
+One ``vigie worker`` on a throw-away namespace follows simulated agency traffic published at
+``--rate`` events/s (a live stream, not a backlog). Every ``--sample-s`` seconds the run records
+the worker's resident memory (VmRSS), its consumer group's lag on the input topics, Redis's
+memory and, less often, the size of every model's latest snapshot. At the end: event-to-alert
+latency of every alert, RSS at 10 %, 50 % and 100 % of the events, snapshot sizes and Redis
+memory over time, then ``vigie replay --models recorded`` over the whole run. The figures go
+to stdout and ``benchmarks/results/soak.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
+    sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from benchmarks import namespace  # noqa: E402
+from benchmarks.fuzz import input_lag  # noqa: E402
+from benchmarks.stats import summarize  # noqa: E402
+from benchmarks.worker import WorkerProcess, alert_latencies  # noqa: E402
+from streams.modelstore import KafkaModelStore  # noqa: E402
+from streams.settings import Settings  # noqa: E402
+from streams.simulate import run_simulation  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def rss_mib(pid: int) -> float | None:
+    """The process's resident set size now (VmRSS), in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+MODELS = ("offer-intelligence", "offer-jobseeker-supply", "jobseeker-diagnostic", "email-triage")
+
+
+def snapshot_sizes(store: KafkaModelStore) -> dict[str, int]:
+    """Bytes of every model's latest snapshot."""
+    store.refresh()
+    return {name: snap.size for name in MODELS if (snap := store.latest(name))}
+
+
+class Sampler:
+    """Samples the worker, its lag, Redis and the snapshots until told to stop."""
+
+    def __init__(self, settings: Settings, worker: WorkerProcess, every_s: float) -> None:
+        self.settings, self.worker, self.every_s = settings, worker, every_s
+        self.samples: list[dict[str, Any]] = []
+        self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=30)
+        self.store = KafkaModelStore(settings)
+        self.started = time.monotonic()
+
+    def sample(self, *, snapshots: bool) -> dict[str, Any]:
+        on_topics, lag = input_lag(self.settings)
+        row: dict[str, Any] = {
+            "t_s": round(time.monotonic() - self.started, 1),
+            "on_topics": on_topics,
+            "done": on_topics - lag,
+            "lag": lag,
+            "rss_mib": rss_mib(self.worker.pid),
+            "redis_used_mib": int(self.redis.info("memory")["used_memory"]) / 2**20,
+            "counted": self.worker.counted(),
+        }
+        if snapshots:
+            row["snapshots"] = snapshot_sizes(self.store)
+        self.samples.append(row)
+        return row
+
+
+def _at_share(samples: list[dict[str, Any]], total: int, share: float) -> dict[str, Any]:
+    """The first sample once ``share`` of the events were done."""
+    for row in samples:
+        if row["done"] >= share * total:
+            return row
+    return samples[-1]
+
+
+def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str, Any]:
+    """Every phase; returns the figures."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    worker = WorkerProcess(settings, RESULTS / "soak-worker.log", workdir)
+    worker.start()
+    published: dict[str, Any] = {}
+
+    def publish() -> None:
+        stats = run_simulation(settings, seed=args.seed, events=args.events, rate=args.rate)
+        published.update(events=sum(stats.published.values()), seconds=stats.seconds)
+
+    publisher = threading.Thread(target=publish, name="soak-publisher", daemon=True)
+    sampler = Sampler(settings, worker, args.sample_s)
+    # A live stream: publishing starts once the worker has joined its group and loaded its
+    # models, so no event waits for the start-up.
+    serving = settings.key("serving", "*")
+    while not sampler.redis.keys(serving):
+        if worker.proc is not None and worker.proc.poll() is not None:
+            raise RuntimeError("the worker exited during start-up:\n" + worker.log_tail())
+        time.sleep(0.5)
+    publisher.start()
+    failure, n, last_move, last_done = "", 0, time.monotonic(), -1
+    try:
+        while True:
+            time.sleep(args.sample_s)
+            n += 1
+            row = sampler.sample(snapshots=n % 3 == 0)
+            print(json.dumps(row), flush=True)
+            if worker.proc is not None and worker.proc.poll() is not None:
+                failure = f"worker exited with code {worker.proc.returncode}"
+                break
+            if row["done"] != last_done:
+                last_done, last_move = row["done"], time.monotonic()
+            elif time.monotonic() - last_move > args.stall_s:
+                failure = f"no progress for {args.stall_s:.0f}s"
+                break
+            if not publisher.is_alive() and row["lag"] == 0:
+                break
+        final = sampler.sample(snapshots=True)
+    finally:
+        exit_code = worker.stop()
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=60)
+    try:
+        _, latencies = alert_latencies(client, settings, split_ms=0)
+        dead = int(client.hget(settings.key("metrics", "worker"), "dead_letters") or 0)
+    finally:
+        client.close()
+    total = final["on_topics"]
+    samples = sampler.samples
+    figures: dict[str, Any] = {
+        "events": args.events,
+        "rate": args.rate,
+        "published": published,
+        "failure": failure,
+        "worker_exit_code": exit_code,
+        "on_topics": total,
+        "dead_letters": dead,
+        "wall_s": final["t_s"],
+        "max_lag": max(r["lag"] for r in samples),
+        "rss_mib": {
+            f"{int(s * 100)}%": _at_share(samples, total, s)["rss_mib"] for s in (0.1, 0.5, 1.0)
+        },
+        "redis_used_mib": {
+            f"{int(s * 100)}%": _at_share(samples, total, s)["redis_used_mib"]
+            for s in (0.1, 0.5, 1.0)
+        },
+        "snapshots": [
+            {"t_s": r["t_s"], "done": r["done"], **r["snapshots"]}
+            for r in samples
+            if "snapshots" in r
+        ],
+        "alert_latency_ms": summarize(latencies),
+        "samples": samples,
+    }
+    if not args.no_replay and not failure:
+        from benchmarks.run import replay_throughput
+
+        figures["replay"] = replay_throughput(settings, workdir / "replay", timeout_s=3600)
+    return figures
+
+
+def report(f: dict[str, Any]) -> None:
+    """The figures, readable."""
+    print(
+        f"events on the input topics: {f['on_topics']:,} at {f['rate']:.0f}/s asked; "
+        f"wall {f['wall_s']:.0f}s; dead letters {f['dead_letters']}; max lag {f['max_lag']:,}; "
+        f"failure: {f['failure'] or 'none'}"
+    )
+    print(
+        "worker RSS (MiB) at 10 %, 50 %, 100 %: "
+        + ", ".join(f"{v:.0f}" for v in f["rss_mib"].values() if v is not None)
+    )
+    print(
+        "Redis used memory (MiB) at 10 %, 50 %, 100 %: "
+        + ", ".join(f"{v:.1f}" for v in f["redis_used_mib"].values())
+    )
+    lat = f["alert_latency_ms"]
+    print(
+        f"event-to-alert latency (ms): {lat['count']:,} alerts, p50 {lat['p50']}, "
+        f"p95 {lat['p95']}, p99 {lat['p99']}, max {lat['max']}"
+    )
+    for row in f["snapshots"][:: max(1, len(f["snapshots"]) // 8)] + f["snapshots"][-1:]:
+        print("  snapshots at", row)
+    if "replay" in f:
+        r = f["replay"]
+        print(f"replay: wall {r['wall_s']:.0f}s, summary {r['summary']}")
+
+
+def main() -> int:
+    """``make soak``."""
+    parser = argparse.ArgumentParser(prog="benchmarks/soak.py", description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=float, default=1000.0, help="events per second")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--sample-s", type=float, default=10.0)
+    parser.add_argument("--stall-s", type=float, default=300.0)
+    parser.add_argument("--no-replay", action="store_true")
+    args = parser.parse_args()
+    settings = namespace.bench_settings()
+    namespace.check_services(settings)
+    namespace.create(settings)
+    try:
+        with tempfile.TemporaryDirectory(prefix="vigie-soak-") as tmp:
+            figures = run(args, settings, Path(tmp))
+    finally:
+        namespace.cleanup(settings)
+    (RESULTS / "soak.json").write_text(json.dumps(figures, indent=2, default=str))
+    report(figures)
+    return 1 if figures["failure"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
