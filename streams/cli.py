@@ -310,8 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("publish", cmd_publish, "validate and publish a JSON Lines file")
     p.add_argument(
         "event_type",
-        help="OfferPosted, OfferClosed, JobSeekerProfileUpdated, "
-        "JobSeekerExited, OfferProposed, EmailReceived or AdviserFeedback",
+        help="OfferPosted, OfferClosed, JobSeekerProfileUpdated, JobSeekerExited, "
+        "OfferProposed, JobSeekerErased, EmailReceived or AdviserFeedback",
     )
     p.add_argument("file", help="JSON Lines file, or - for standard input")
 
