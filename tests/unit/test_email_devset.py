@@ -15,11 +15,26 @@ from agents.emails import devset
 from agents.emails.intents import INTENTS
 
 FROZEN_SHA256 = "c555211006e01c298e684dd10ae2263548d417e5b152eb202dc31810e530c32e"
+HOLDOUT_SHA256 = "9584fd5d8a65ea037a514241a9d9d5c7d4392a943718b1abdfec796849de2a3d"
 KINDS = set(devset.PII_PLACEHOLDER)
 
 
 def test_the_test_half_is_frozen() -> None:
     assert hashlib.sha256(devset.TEST_PATH.read_bytes()).hexdigest() == FROZEN_SHA256
+
+
+def test_the_holdout_is_frozen_apart_from_training_and_labelled_by_the_guide() -> None:
+    assert hashlib.sha256(devset.HOLDOUT_PATH.read_bytes()).hexdigest() == HOLDOUT_SHA256
+    holdout, train = devset.load("holdout"), devset.load("train")
+    assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
+    assert not {r["id"] for r in holdout} & {r["id"] for r in train + devset.load("test")}
+    assert not {r["body"] for r in holdout if len(r["body"]) > 30} & {r["body"] for r in train}
+    for row in holdout:
+        assert row["intent"] in INTENTS
+        assert (row["urgency_category"] == "none") is (not row["urgent"])
+        for item in row["pii"]:
+            assert item["type"] in KINDS
+            assert item["value"] in row["subject"] or item["value"] in row["body"]
 
 
 def test_the_halves_are_disjoint_and_labelled_by_the_guide() -> None:
