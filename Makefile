@@ -83,7 +83,7 @@ bench: install warm-start services-up ## Run the benchmarks
 fuzz: install warm-start services-up ## Fuzz a worker: 10,000 bad messages per input topic mixed with valid ones
 	$(BIN)/python benchmarks/fuzz.py $(FUZZ_ARGS)
 
-soak: install warm-start services-up ## 1,000,000 simulated events through one worker at 1,000/s: RSS, lag, latency, snapshots, then a replay
+soak: install warm-start services-up ## 1,000,000 simulated events through one worker at 400/s (about 45 min): RSS, lag, latency, snapshots, then a replay
 	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
 
 REPORT_HTML ?= replay-report/replay-report.html

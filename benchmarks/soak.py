@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import threading
@@ -202,16 +203,22 @@ def report(f: dict[str, Any]) -> None:
         print(f"replay: wall {r['wall_s']:.0f}s, summary {r['summary']}")
 
 
+def _interrupted(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
     """``make soak``."""
     parser = argparse.ArgumentParser(prog="benchmarks/soak.py", description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--rate", type=float, default=1000.0, help="events per second")
+    parser.add_argument("--rate", type=float, default=400.0, help="events per second")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--sample-s", type=float, default=10.0)
     parser.add_argument("--stall-s", type=float, default=300.0)
     parser.add_argument("--no-replay", action="store_true")
     args = parser.parse_args()
+    # make runs us in the background with SIGINT ignored: a SIGTERM must still clean up.
+    signal.signal(signal.SIGTERM, _interrupted)
     settings = namespace.bench_settings()
     namespace.check_services(settings)
     namespace.create(settings)
