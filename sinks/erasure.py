@@ -93,6 +93,10 @@ def _erase_stream_entries(
                 alert_ids.add(fields["alert_id"])
         if doomed:
             deleted += int(client.xdel(stream, *doomed))
+            # Adviser tools' groups may hold them as pending: acknowledged, they are gone
+            # from every pending list too (a deleted entry would come back empty forever).
+            for group in client.xinfo_groups(stream):
+                client.xack(stream, group["name"], *doomed)
         if len(entries) < CHUNK:
             break
         start = "(" + entries[-1][0]

@@ -133,6 +133,11 @@ def test_forget_erases_one_seeker_everywhere_and_keeps_the_other(
     wait_for(cached_both, what="both seekers' emails in the triage snapshot")
     assert GONE.encode() in _profile_changelog(settings)
 
+    # An adviser tool has read its stream without acknowledging yet: entries are pending.
+    adviser_stream = settings.key("alerts", "adviser", ADVISER)
+    redis_client.xgroup_create(adviser_stream, "poste", id="0")
+    assert redis_client.xreadgroup("poste", "c1", {adviser_stream: ">"})
+
     # The erasure, as an operator asks it.
     env = {**os.environ, **settings_env(settings)}
     done = subprocess.run(
@@ -168,6 +173,14 @@ def test_forget_erases_one_seeker_everywhere_and_keeps_the_other(
         assert value not in everything, f"{value} still in Redis"
     for value in (KEPT, *ids[KEPT].values(), *alerts[KEPT].values()):
         assert value in everything, f"{value} of the other seeker was erased too"
+
+    # The tool's pending list keeps only the other seeker's entries, all still readable.
+    pending = [
+        p["message_id"]
+        for p in redis_client.xpending_range(adviser_stream, "poste", "-", "+", 1000)
+    ]
+    remaining = [entry_id for entry_id, _ in redis_client.xrange(adviser_stream)]
+    assert pending and sorted(pending) == sorted(remaining)
 
     # The profiles changelog, compacted: a tombstone for the person, the other's profile kept.
     latest = _latest_by_key(settings, "jobseeker-profiles")
