@@ -27,6 +27,8 @@ from tests.integration.conftest import namespace_settings, read_topic, wait_for,
 from tests.integration.test_worker import MARKET, offer, publish_market
 from tests.service_resolution import load_local_services
 
+pytestmark = pytest.mark.integration
+
 OUTAGE_S = 6.0
 BEFORE, AFTER = 150, 30  # low offers published before the stop, and once the broker is back
 

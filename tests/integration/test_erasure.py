@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
 import redis
 
 from agents.emails.model import MODEL_NAME as EMAILS_MODEL
@@ -28,6 +29,8 @@ from tests.integration.conftest import read_topic, settings_env, wait_for
 from tests.integration.test_emails import _everything_in, email
 from tests.integration.test_offers import seeker
 from tests.integration.test_proposals import proposal
+
+pytestmark = pytest.mark.integration
 
 GONE, KEPT = "DE-gone-4711", "DE-kept-0815"
 ADVISER = "ADV-7617-01"

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.fuzz import print_report, run_fuzz
 from benchmarks.mutations import Mutator
 from streams.settings import Settings
 from streams.topics import INPUT_TOPICS
+
+pytestmark = pytest.mark.integration
 
 BAD_PER_TOPIC = 300
 VALID = {"offers": 60, "jobseekers": 60, "emails": 20, "feedback": 60}
