@@ -40,11 +40,12 @@ from agents.emails.intents import parse_intents
 from agents.emails.model import (
     CORRECTION_WEIGHT,
     MODEL_NAME,
+    RULE_SET_ASIDE_BELOW,
     URGENCY_MODEL_THRESHOLD,
     CachedEmail,
     EmailTriageModel,
 )
-from agents.emails.urgency import UrgencyHit, urgency_rules
+from agents.emails.urgency import ABSOLUTE_RULES, UrgencyHit, urgency_rules
 from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate, alert_envelope
 from streams.modelstore import ManagedModel, ModelView
 
@@ -65,7 +66,7 @@ class Triage:
 
     features: array[int]  # hashed buckets
     intents: list[tuple[str, float]]  # most probable first
-    rules: list[UrgencyHit]
+    rules: list[UrgencyHit]  # the rules that fired and stand (see confirmed_rules)
     urgency_score: float
     model_urgent: bool
     confidence: float  # answer confidence (see EmailTriageModel.answer_confidence)
@@ -76,6 +77,7 @@ class Triage:
     documents: list[str]
     masked: dict[str, int]
     cleaning: dict[str, bool]
+    set_aside: tuple[str, ...] = ()  # rules that fired but the learnt model overruled
 
     @property
     def urgent(self) -> bool:
@@ -127,10 +129,10 @@ def triage_prepared(
     attached_kinds, attachment_tags = _attachment_tags(record)
     received_at = record["received_at"]
     mentions = find_dates(norm, received_at)
-    rules = urgency_rules(norm, received_at, mentions)
+    fired = urgency_rules(norm, received_at, mentions)
     # What the rules saw joins the features (the urgency model reads it; so does its learning
     # from a later verdict, which reads the cached features).
-    evidence = evidence_features(urgency_evidence(norm, received_at, mentions), rules)
+    evidence = evidence_features(urgency_evidence(norm, received_at, mentions), fired)
     features = with_evidence(prepared.features, evidence)
     x = as_input(features, *attachment_tags)
     x_intent = intent_input(features, *attachment_tags)
@@ -138,6 +140,7 @@ def triage_prepared(
         features = array("H", sorted(x))
     intents = model.intents.predict(x_intent)
     urgency_score = model.urgency_probability(x)
+    rules, set_aside = confirmed_rules(fired, urgency_score, model.urgency_ready)
     model_urgent = model.urgency_ready and urgency_score >= URGENCY_MODEL_THRESHOLD
     urgent = bool(rules) or model_urgent
     candidate = not urgent and all(i in ANSWERABLE_INTENTS for i, _ in intents)
@@ -175,7 +178,30 @@ def triage_prepared(
             "quoted_removed": cleaned.quoted_removed,
             "signature_removed": cleaned.signature_removed,
         },
+        set_aside=tuple(h.rule for h in set_aside),
     )
+
+
+def confirmed_rules(
+    fired: list[UrgencyHit], score: float, model_ready: bool
+) -> tuple[list[UrgencyHit], list[UrgencyHit]]:
+    """The rules that stand, and those set aside because the learnt model overrules them.
+
+    An absolute rule (suicidal thoughts, a farewell, a threat against staff) always stands.
+    Another rule stands unless the learnt model, once ready, scores the email under
+    :data:`RULE_SET_ASIDE_BELOW`: « à bout » and « radié » also fill ordinary mail (a question
+    about sanctions, a crisis long past, a training course on violence), and the model, which
+    reads what the rules saw and the words around, is then 95 % sure the email can wait. A
+    rule set aside is kept in the email's triage hash for the adviser and the audit.
+
+    >>> hit = UrgencyHit("logement", "t", "m", "s")
+    >>> confirmed_rules([hit], 0.01, True)[0], confirmed_rules([hit], 0.01, False)[0] == [hit]
+    ([], True)
+    """
+    if not model_ready:
+        return fired, []
+    stand = [h for h in fired if h.rule in ABSOLUTE_RULES or score >= RULE_SET_ASIDE_BELOW]
+    return stand, [h for h in fired if h not in stand]
 
 
 def urgency_reasons(t: Triage) -> list[dict[str, Any]]:
@@ -256,6 +282,7 @@ def email_state(
         "intent_scores": orjson.dumps({i: round(p, 4) for i, p in t.intents}).decode(),
         "urgency": "urgent" if t.urgent else "normal",
         "urgency_rules": ",".join(h.rule for h in t.rules),
+        "urgency_rules_set_aside": ",".join(t.set_aside),
         "urgency_reasons": " | ".join(r["message"] for r in urgency_reasons(t)),
         "urgency_score": f"{t.urgency_score:.4f}",
         "alert_id": alert["alert_id"] if alert else "",

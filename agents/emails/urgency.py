@@ -39,6 +39,10 @@ from datetime import datetime, timedelta
 
 from agents.emails.facts import DateMention, find_dates, local, sentence_spans, writers_day
 
+# Rules that alert whatever the learnt model says: a life or a person's safety is at stake and
+# the words are unambiguous. The others describe situations (distress, eviction, lost rights,
+# dates) whose words also serve in ordinary mail; see ``agents.emails.logic.confirmed_rules``.
+ABSOLUTE_RULES = frozenset({"idees_noires", "adieu", "menace"})
 APPOINTMENT_HOURS = 48.0
 PAST_TOLERANCE_H = 1.0  # a time a moment ago still counts (clocks, slow mail)
 OFFICE_OPENS, OFFICE_CLOSES = 8, 19  # hours of a day named without a time
@@ -279,7 +283,7 @@ KEYWORD_RULES: tuple[_KeywordRule, ...] = (
     _KeywordRule(
         "detresse",
         _words(
-            r"\ba bout\b",
+            r"\ba bout\b(?! de (?:patience|nerfs))",  # impatience, not distress
             r"au bout du rouleau",
             r"\bsais plus (?:quoi|comment|ou)",
             r"\bdesesper",
