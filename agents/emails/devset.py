@@ -23,6 +23,7 @@ email.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import statistics
 import time
@@ -131,7 +132,9 @@ def pii_masked(rows: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
         for item in row.get("pii", []):
             c = counts[item["type"]]
             c[1] += 1
-            c[0] += item["value"] not in masked
+            # as written, and as read once HTML entities are decoded: either form left is a leak
+            value = item["value"]
+            c[0] += value not in masked and html.unescape(value) not in masked
     return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
 
 

@@ -21,6 +21,7 @@ logged or sent anywhere; see the package README.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from typing import Any
@@ -68,7 +69,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "<TEL>",
         re.compile(
-            r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[ \t.\-]?\d{2}){4}(?!\d)"
+            r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?|0)[1-9](?:[ \t.\-\u00a0]?\d{2}){4}(?!\d)"
             r"|(?<![\w+])(?:\+|00)\s?[1-9]\d{0,2}(?:[ \t.\-]?\(?\d{1,4}\)?){2,6}(?!\d)"
         ),
     ),
@@ -97,9 +98,7 @@ _MONTHS = (
 )
 _DATE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)?\d{2}|(?:19|20)\d{2}-[01]\d-[0-3]\d"
-    r"|(?:1er|\d{1,2})\s+(?:"
-    + _MONTHS
-    + r")\.?\s+(?:19|20)\d{2}"
+    r"|(?:1er|\d{1,2})\s+(?:" + _MONTHS + r")\.?\s+(?:19|20)\d{2}"
     r"|(?:" + _MONTHS + r")\s+\d{1,2},?\s+(?:19|20)\d{2})"
 )
 # Identifiers and dates the guide counts as personal data, found by what stands before them.
@@ -125,7 +124,14 @@ _FT_ID = re.compile(r"(?<![\w])\d{7}\s?[A-Za-z](?![\w])")
 
 
 def mask(text: str) -> str:
-    """``text`` with every personal datum listed in the module docstring replaced."""
+    """``text`` with every personal datum listed in the module docstring replaced.
+
+    HTML character references are read first (« N&#39;Diaye » is « N'Diaye », « 06&nbsp;00 »
+    a phone), as the triage's cleaning does before it masks: a name cut by an entity would
+    otherwise pass as two words.
+    """
+    if "&" in text:
+        text = html.unescape(text)
     return mask_counting(text)[0]
 
 

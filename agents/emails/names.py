@@ -232,6 +232,13 @@ def _signature_names(text: str, vocab: Any) -> list[tuple[int, int]]:
         ):
             continue  # something else stands before the name, or words are not side by side
         folded = [_fold(w) for _, _, w in words]
+        pairs = zip(words, folded, strict=True)
+        capitalised = all(w[:1].isupper() or f in PARTICLES for (_, _, w), f in pairs)
+        if capitalised and is_first_name(words[0][2]) and not set(folded) & _not_in_slot():
+            # a listed first name, then capitalised words alone on a line: the line is a
+            # signature even where a surname is also a common word (« Khadija Ait Ouarab »)
+            spans.append((line.start() + words[0][0], line.start() + words[-1][1]))
+            continue
         if any(f in _common_words() and f not in PARTICLES for f in folded):
             continue
         if folded[0] in PARTICLES:
@@ -302,7 +309,7 @@ _CLOSING = re.compile(
     r"(?:sinc[eè]res |mes )?salutations(?: distingu[ée]es)?|respectueusement|amicalement|"
     r"sportivement|bonne (?:journ[ée]e|soir[ée]e|continuation(?: [aà] vous)?)|"
     r"thank(?:s| you)(?: (?:very much|again|in advance))?|(?:best |kind )?regards|"
-    r"best|sincerely|obrigad[oa])[ \t]*[,.!]*[ \t]*(?:\(si si\)[ \t]*)?$"
+    r"best|sincerely|obrigad[oa])[ \t]*[,.!]*[ \t]*(?:\(si si\)[ \t]*)?(?=$|[^\W\d_])"
 )
 _FIELD = re.compile(
     r"(?i)\b(?:nom(?: et | & |, )pr[ée]noms?|pr[ée]noms?(?: et | & |, )nom|nom complet|"
@@ -358,6 +365,12 @@ def _placed_names(text: str) -> list[tuple[int, int]]:
     spans = []
     for closing in _CLOSING.finditer(view):
         rest = view[closing.end() :]
+        if rest[:1] not in ("", "\n"):  # « Merci. Pradeep SIVAKUMAR »: the rest of the line
+            end = rest.find("\n")
+            found = _slot_name(rest[: end if end >= 0 else len(rest)], closing.end())
+            if found is not None:
+                spans.append(found)
+            continue
         for line in _LINE.finditer(rest):
             if not line.group().strip():
                 continue
