@@ -3,7 +3,7 @@
     python -m agents.emails.devset report            # the frozen test half (tests/fixtures)
     python -m agents.emails.devset report --split holdout   # the later frozen hold-out set
     python -m agents.emails.devset report --split train
-    python -m agents.emails.devset split RAW_DIR     # once: freeze the halves (done; see below)
+    python -m agents.emails.devset split RAW_DIR [MORE...]  # freeze the halves (done; see below)
 
 The set was written for the email-triage issue by writers who read only the labelling guide,
 never the simulator, the seed corpus or the tests (``tests/fixtures/emails_dev/README.md``).
@@ -70,11 +70,18 @@ def in_test_half(email_id: str) -> bool:
     return zlib.crc32(email_id.encode()) % 2 == 0
 
 
-def split(raw_dir: Path) -> tuple[int, int]:
-    """Freeze the halves from the writers' raw parts; returns (train, test) sizes."""
+def split(raw_dir: Path, *more: Path) -> tuple[int, int]:
+    """Freeze the halves from the writers' raw parts; returns (train, test) sizes.
+
+    ``more`` are folders of parts that go to training whole (the first hold-out, parts m-p,
+    joined the training half once it had been measured and read).
+    """
     train: list[dict[str, Any]] = []
     test: list[dict[str, Any]] = []
-    for path in sorted(raw_dir.glob("part-*.jsonl")):
+    paths = sorted(raw_dir.glob("part-*.jsonl")) + [
+        p for folder in more for p in sorted(folder.glob("part-*.jsonl"))
+    ]
+    for path in paths:
         part = path.stem.removeprefix("part-")
         for row in read_jsonl(path):
             (test if part in TEST_PARTS and in_test_half(row["id"]) else train).append(row)
@@ -250,9 +257,10 @@ def main(argv: list[str] | None = None) -> None:
     report.add_argument("--misses", action="store_true", help="list the ids of missed urgent")
     freeze = sub.add_parser("split", help="freeze the halves from the raw parts (done once)")
     freeze.add_argument("raw_dir", type=Path)
+    freeze.add_argument("more", type=Path, nargs="*", help="folders of parts for training only")
     args = parser.parse_args(argv)
     if args.command == "split":
-        n_train, n_test = split(args.raw_dir)
+        n_train, n_test = split(args.raw_dir, *args.more)
         print(f"train {n_train}, test {n_test}")
         return
     result = cross_validate() if args.split == "cv" else evaluate(load(args.split))
