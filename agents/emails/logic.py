@@ -191,7 +191,7 @@ def confirmed_rules(
     Another rule stands unless the learnt model, once ready, scores the email under
     :data:`RULE_SET_ASIDE_BELOW`: « à bout » and « radié » also fill ordinary mail (a question
     about sanctions, a crisis long past, a training course on violence), and the model, which
-    reads what the rules saw and the words around, is then 95 % sure the email can wait. A
+    reads what the rules saw and the words around, is then 90 % sure the email can wait. A
     rule set aside is kept in the email's triage hash for the adviser and the audit.
 
     >>> hit = UrgencyHit("logement", "t", "m", "s")

@@ -359,7 +359,7 @@ def _not_in_slot() -> frozenset[str]:
     return frozenset(excluded - PARTICLES - _slot_words())
 
 
-def _placed_names(text: str) -> list[tuple[int, int]]:
+def _placed_names(text: str, vocab: Any = None) -> list[tuple[int, int]]:
     """Names by position: the line after a closing formula, the value of a « Nom : » field."""
     view = _line_view(text)
     spans = []
@@ -384,6 +384,61 @@ def _placed_names(text: str) -> list[tuple[int, int]]:
         found = _slot_name(line, field.end())
         if found is not None:
             spans.append(found)
+    spans += _introduced_names(view) + _cased_signature_lines(view, vocab)
+    return spans
+
+
+# « Je m'appelle Kandiah RAVINDRAN », « Je suis LI Mei », « my name is ... »: what follows a
+# self-introduction is a name when its words are capitalised and none is a common word.
+_INTRO = re.compile(
+    r"(?i)\b(?:je m'appelle|je me nomme|je suis|moi c'est|c'est|my name is|i am|i'm)[ \t]+"
+)
+
+
+def _introduced_names(view: str) -> list[tuple[int, int]]:
+    spans = []
+    for intro in _INTRO.finditer(view):
+        words = _words(view[intro.end() : intro.end() + 80])[:4]
+        run = []
+        for k, (_s, _e, w) in enumerate(words):
+            if k and not _adjacent(view, intro.end() + words[k - 1][1], intro.end() + _s):
+                break
+            if not w[:1].isupper() or (_fold(w) in _common_words() and not run):
+                break
+            run.append((_s, _e, w))
+        if 2 <= len(run) <= 3 and not any(_fold(w) in _not_in_slot() for *_, w in run):
+            if not any(_fold(w) in _common_words() - PARTICLES for *_, w in run):
+                spans.append((intro.end() + run[0][0], intro.end() + run[-1][1]))
+    return spans
+
+
+def _cased_signature_lines(view: str, vocab: Any) -> list[tuple[int, int]]:
+    """A line that is only « Firstname SURNAME » or « SURNAME Firstname » (« Patient KABONGO »).
+
+    Capitals for one part and a capital initial for the other is how French forms and
+    signatures write a name; the casing says it is one even when a part is a common word.
+    """
+    spans = []
+    for line in _LINE.finditer(view):
+        body = line.group()
+        trailer = _TRAILER.search(body)
+        core = body[: trailer.start() if trailer else len(body)]
+        words = _words(core)
+        if not 2 <= len(words) <= 4 or core[: words[0][0]].strip(" \t>-–—*•"):
+            continue
+        if core[words[-1][1] :].strip(" \t.,") or any(
+            not _adjacent(core, words[k - 1][1], words[k][0]) for k in range(1, len(words))
+        ):
+            continue
+        caps = [w for *_, w in words if w.isupper() and len(w) >= 2]
+        title = [w for *_, w in words if w[:1].isupper() and not w.isupper() and len(w) >= 2]
+        if not caps or not title or len(caps) + len(title) != len(words):
+            continue
+        if any(_fold(w) in _not_in_slot() or _fold(w) in _common_words() for w in caps):
+            continue
+        if any(_fold(w) in _not_in_slot() or _common(w, vocab) for w in title):
+            continue  # « Nouveau RIB », « Formation CACES »: a subject, not a name
+        spans.append((line.start() + words[0][0], line.start() + words[-1][1]))
     return spans
 
 
@@ -391,7 +446,7 @@ def name_spans(text: str, doc: Any | None) -> list[tuple[int, int]]:
     """Character spans of the full names in ``text`` (``doc`` is spaCy's parse of it)."""
     vocab = doc.vocab if doc is not None else None
     spans = _list_names(text, vocab) + _signature_names(_line_view(text), vocab)
-    spans += _known_surname_pairs(text, vocab) + _placed_names(text)
+    spans += _known_surname_pairs(text, vocab) + _placed_names(text, vocab)
     if doc is not None:
         spans += _entity_names(doc)
     spans.sort()

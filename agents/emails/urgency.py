@@ -321,7 +321,7 @@ KEYWORD_RULES: tuple[_KeywordRule, ...] = (
             r"mettre (?:a la porte|dehors)",
             r"\bmise? dehors\b",
             r"\bmis(?:e|es)? a la porte\b",
-            r"\ba la rue\b",
+            r"(?<!pas )(?<!jamais )(?<!pas encore )\ba la rue\b",  # not « je ne suis pas à la rue »
             r"sans (?:logement|domicile|abri)",
             r"\bsdf\b",
             r"dormir (?:dans (?:ma|la|une|notre) voiture|dehors)",
