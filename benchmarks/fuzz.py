@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import redis
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 if __package__ in (None, ""):  # run as a script: make the project importable
@@ -35,6 +34,7 @@ from benchmarks.worker import WorkerProcess  # noqa: E402
 from schemas.codec import Codec  # noqa: E402
 from sinks.kafka_sink import DLQ_HEADER_PREFIX  # noqa: E402
 from streams.referential import load_referential  # noqa: E402
+from streams.security import kafka_config, open_redis
 from streams.settings import Settings  # noqa: E402
 from streams.topics import INPUT_TOPICS  # noqa: E402
 
@@ -104,7 +104,7 @@ def _produce(settings: Settings, messages: list[Mutant], sent_ms: int) -> dict[t
     """Send every message; returns them by (topic, partition, offset)."""
     producer = Producer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             "enable.idempotence": True,
             "acks": "all",
             "partitioner": "murmur2_random",
@@ -152,9 +152,7 @@ def input_lag(settings: Settings) -> tuple[int, int]:
     Vigie commits an event's offset only once what it caused is delivered, so a lag of zero
     means every message was processed or dead-lettered, whatever the counters say (they count
     an event again when a rebalance re-delivers it)."""
-    consumer = Consumer(
-        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": settings.group_id}
-    )
+    consumer = Consumer({**kafka_config(settings), "group.id": settings.group_id})
     try:
         ends: dict[tuple[str, int], int] = {}
         for short in INPUT_TOPICS:
@@ -175,7 +173,7 @@ def _dead_letters(settings: Settings, report: FuzzReport) -> dict[tuple, tuple[s
     topic = settings.topic("deadletter")
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             "group.id": "fuzz-deadletters",
             "enable.auto.commit": False,
         }
@@ -376,7 +374,7 @@ def main() -> int:
             )
     finally:
         cleanup(settings)
-        redis.Redis.from_url(settings.redis_url).close()
+        open_redis(settings).close()
     print_report(report)
     if args.json:
         Path(args.json).write_text(

@@ -15,6 +15,7 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from streams.admin import create_topics, delete_namespace
+from streams.security import kafka_config, open_redis
 from streams.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def worker_env(s: Settings) -> dict[str, str]:
 
 
 def _admin(s: Settings, **config: object) -> AdminClient:
-    return AdminClient({"bootstrap.servers": s.kafka_bootstrap_servers, **config})
+    return AdminClient(kafka_config(s, **config))
 
 
 def check_services(s: Settings, timeout_s: float = 5.0) -> None:
@@ -55,7 +56,7 @@ def check_services(s: Settings, timeout_s: float = 5.0) -> None:
         _admin(s, log_level=2).list_topics(timeout=timeout_s)
     except KafkaException as exc:
         problems.append(f"Kafka at {s.kafka_bootstrap_servers} does not answer ({exc})")
-    client = redis.Redis.from_url(s.redis_url, socket_connect_timeout=timeout_s)
+    client = open_redis(s, socket_connect_timeout=timeout_s)
     try:
         client.ping()
     except redis.RedisError as exc:

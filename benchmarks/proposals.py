@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import redis  # noqa: E402
 from confluent_kafka import Consumer  # noqa: E402
 
 from benchmarks.namespace import bench_settings, check_services, cleanup, create  # noqa: E402
@@ -41,6 +40,7 @@ from benchmarks.worker import WorkerProcess  # noqa: E402
 from sinks.proposals import check  # noqa: E402
 from streams.publisher import Publisher  # noqa: E402
 from streams.referential import load_referential  # noqa: E402
+from streams.security import kafka_config, open_redis  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -52,7 +52,7 @@ def main() -> int:
     s = bench_settings()
     check_services(s)
     create(s)
-    client = redis.Redis.from_url(s.redis_url, decode_responses=True)
+    client = open_redis(s, decode_responses=True)
     ref = load_referential(s.data_dir)
     workdir = Path(tempfile.mkdtemp(prefix="vigie-bench-"))
     worker = WorkerProcess(s, RESULTS / "proposals-worker.log", workdir)
@@ -62,7 +62,7 @@ def main() -> int:
     def raw_consumer() -> None:
         consumer = Consumer(
             {
-                "bootstrap.servers": s.kafka_bootstrap_servers,
+                **kafka_config(s),
                 "group.id": f"bench-raw-{uuid.uuid4().hex}",
                 "auto.offset.reset": "latest",
                 "enable.auto.commit": False,

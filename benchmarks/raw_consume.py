@@ -24,6 +24,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from benchmarks.system import peak_rss_mib
 from schemas.codec import Codec, SchemaRegistry
 from streams.errors import DecodeError
+from streams.security import kafka_config
 from streams.settings import Settings, load_settings
 from streams.topics import INPUT_TOPICS
 
@@ -33,7 +34,7 @@ BATCH = 1000
 def _consumer(settings: Settings) -> Consumer:
     return Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             # Its own group, but partitions are assigned, not joined: no rebalance to wait for.
             "group.id": f"{settings.app_id}-raw",
             "enable.auto.commit": False,

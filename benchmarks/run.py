@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
-import redis  # noqa: E402
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 
 from benchmarks import namespace  # noqa: E402
@@ -46,6 +45,7 @@ from benchmarks.stats import Row, markdown_table, rate, summarize  # noqa: E402
 from benchmarks.system import machine  # noqa: E402
 from benchmarks.worker import WorkerFailed, WorkerProcess, alert_latencies  # noqa: E402
 from streams.errors import VigieError  # noqa: E402
+from streams.security import kafka_config, open_redis  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 from streams.simulate import run_simulation  # noqa: E402
 
@@ -242,7 +242,7 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
             (learner.peak_rss_mib() or 0.0) if args.split else 0.0
         )
 
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=30)
+        client = open_redis(settings, socket_timeout=30)
         try:
             backlog_ms, live_ms = alert_latencies(client, settings, split_ms=live_start_ms)
         finally:
@@ -267,9 +267,7 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
 
 def learning_examples(settings: Settings) -> int:
     """How many learning examples the scoring of the backlog produced (the topic's size)."""
-    consumer = Consumer(
-        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": "bench-probe"}
-    )
+    consumer = Consumer({**kafka_config(settings), "group.id": "bench-probe"})
     try:
         topic = settings.topic("learning")
         total = 0

@@ -27,13 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
-import redis  # noqa: E402
-
 from benchmarks import namespace  # noqa: E402
 from benchmarks.fuzz import input_lag  # noqa: E402
 from benchmarks.stats import summarize  # noqa: E402
 from benchmarks.worker import WorkerProcess, alert_latencies  # noqa: E402
 from streams.modelstore import KafkaModelStore  # noqa: E402
+from streams.security import open_redis  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 from streams.simulate import run_simulation  # noqa: E402
 
@@ -66,7 +65,7 @@ class Sampler:
     def __init__(self, settings: Settings, worker: WorkerProcess, every_s: float) -> None:
         self.settings, self.worker, self.every_s = settings, worker, every_s
         self.samples: list[dict[str, Any]] = []
-        self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=30)
+        self.redis = open_redis(settings, socket_timeout=30)
         self.store = KafkaModelStore(settings)
         self.started = time.monotonic()
 
@@ -136,7 +135,7 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
         final = sampler.sample(snapshots=True)
     finally:
         exit_code = worker.stop()
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=60)
+    client = open_redis(settings, socket_timeout=60)
     try:
         _, latencies = alert_latencies(client, settings, split_ms=0)
         dead = int(client.hget(settings.key("metrics", "worker"), "dead_letters") or 0)

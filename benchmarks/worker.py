@@ -22,6 +22,7 @@ import redis
 
 from benchmarks.namespace import worker_env
 from benchmarks.system import peak_rss_mib
+from streams.security import open_redis
 from streams.settings import Settings
 
 
@@ -76,7 +77,7 @@ class WorkerProcess:
         self.workdir = workdir  # Faust writes `<app id>-data/` in its working directory
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
-        self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+        self.redis = open_redis(settings, socket_timeout=10)
         self.metrics_key = settings.key("metrics", "worker")
 
     def start(self) -> None:

@@ -24,6 +24,7 @@ from console.feedback import FeedbackSink
 from console.metrics import ConsoleMetrics
 from console.store import ConsoleStore
 from console.web import Console, Forbidden, NotFound, identify, page, who
+from streams.security import open_redis_async
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def create_app(
         store=store,
         feedback=feedback,
         metrics=ConsoleMetrics(),
-        live=live or aioredis.Redis.from_url(settings.redis_url, decode_responses=True),
+        live=live or open_redis_async(settings, decode_responses=True),
         dev=dev,
         live_max_s=live_max_s,
     )

@@ -17,6 +17,7 @@ import orjson
 import redis
 
 from sinks.alert_client import stream_key
+from streams.security import open_redis
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,7 @@ class ConsoleStore:
 
     def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
         self.settings = settings
-        self.client = client or redis.Redis.from_url(
-            settings.redis_url, decode_responses=True, socket_timeout=10
-        )
+        self.client = client or open_redis(settings, decode_responses=True, socket_timeout=10)
 
     # Alerts -----------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import redis
 
+from streams.security import open_redis
 from streams.settings import Settings
 
 
@@ -64,7 +65,7 @@ class AlertSubscriber:
         from_start: bool = False,
         client: redis.Redis | None = None,
     ) -> None:
-        self.client = client or redis.Redis.from_url(settings.redis_url, decode_responses=True)
+        self.client = client or open_redis(settings, decode_responses=True)
         self.key = stream_key(settings, audience)
         self.group = group
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"

@@ -18,6 +18,7 @@ from confluent_kafka import Producer
 from schemas.codec import Codec
 from sinks.outputs import Alert, DeadLetter, Example
 from streams.errors import ServiceUnavailableError
+from streams.security import kafka_config
 from streams.settings import Settings
 from streams.table import TableChange
 from streams.topics import LEARNING_TOPIC, learning_partition, record_key, topic_for_record
@@ -55,7 +56,7 @@ class KafkaSink:
         self._errors: list[str] = []
         self._producer = Producer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                **kafka_config(settings),
                 "enable.idempotence": True,
                 # Java's and aiokafka's partitioner: a key lands on the same partition whoever
                 # produces it, so Faust tables stay co-partitioned with the input topics.

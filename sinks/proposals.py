@@ -32,6 +32,7 @@ from agents.proposals.checks import OfferFacts, SeekerFacts
 from agents.proposals.checks import check as check_pair
 from agents.proposals.logic import pair_key
 from streams.referential import Referential, load_referential
+from streams.security import open_redis
 from streams.settings import Settings, load_settings
 
 
@@ -60,7 +61,7 @@ def check(
 ) -> ProposalCheck:
     """Allow or refuse proposing ``offer_id`` to ``jobseeker_id``, with the reasons."""
     s = settings or load_settings()
-    r = client or redis.Redis.from_url(s.redis_url, decode_responses=True)
+    r = client or open_redis(s, decode_responses=True)
     ref = referential or load_referential(s.data_dir)
     pair = r.hgetall(s.key("proposal", pair_key(jobseeker_id, offer_id)))
     if pair.get("adviser_verdict"):
@@ -114,7 +115,7 @@ def findings_per_agency(
 ) -> dict[str, int]:
     """Refused proposals of an agency, per finding code (from ``<p>:proposal-findings:<id>``)."""
     s = settings or load_settings()
-    r = client or redis.Redis.from_url(s.redis_url, decode_responses=True)
+    r = client or open_redis(s, decode_responses=True)
     counts: dict[str, int] = {}
     for codes in r.hgetall(s.key("proposal-findings", agency_id)).values():
         for code in codes.split(","):

@@ -27,6 +27,7 @@ import redis
 
 from sinks.erasure import erase_jobseeker
 from sinks.outputs import Alert, Outputs, alert_cause
+from streams.security import open_redis
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -107,8 +108,8 @@ class RedisSink:
 
     def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
         self.settings = settings
-        self.client = client or redis.Redis.from_url(
-            settings.redis_url,
+        self.client = client or open_redis(
+            settings,
             socket_timeout=10,
             socket_connect_timeout=5,
             health_check_interval=30,
@@ -180,9 +181,7 @@ class RedisSink:
     def erase(self, jobseeker_id: str) -> dict[str, int]:
         """Delete everything about one person (``sinks.erasure``); counts by what was deleted."""
         if self._text is None:
-            self._text = redis.Redis.from_url(
-                self.settings.redis_url, decode_responses=True, socket_timeout=30
-            )
+            self._text = open_redis(self.settings, decode_responses=True, socket_timeout=30)
         return erase_jobseeker(self._text, self.settings, jobseeker_id)
 
     def serving(self, worker: str, versions: dict[str, int], ttl_s: int) -> None:

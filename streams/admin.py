@@ -9,12 +9,13 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streams.errors import ServiceUnavailableError
+from streams.security import kafka_config, open_redis
 from streams.settings import Settings
 from streams.topics import TOPICS, partitions_of
 
 
 def _admin(settings: Settings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    return AdminClient(kafka_config(settings))
 
 
 COMPACTION_BOUND_MS = 86_400_000  # superseded values of a compacted topic live at most a day
@@ -126,7 +127,7 @@ def delete_namespace(
     except KafkaException as exc:
         failures.append(f"Kafka: {exc}")
     try:
-        client = redis.Redis.from_url(s.redis_url, socket_timeout=timeout_s)
+        client = open_redis(s, socket_timeout=timeout_s)
         keys = list(client.scan_iter(f"{s.redis_prefix}:*", count=1000))
         for i in range(0, len(keys), 1000):
             client.delete(*keys[i : i + 1000])

@@ -15,6 +15,7 @@ import faust
 from faust.types import TP
 
 from streams.runtime import Runtime
+from streams.security import faust_credentials
 from streams.settings import PROJECT_ROOT, load_settings
 from streams.topics import INPUT_TOPICS, LEARNING_TOPIC
 
@@ -29,6 +30,7 @@ def _broker_url(bootstrap_servers: str) -> str:
 app = faust.App(
     settings.group_id,
     broker=_broker_url(settings.kafka_bootstrap_servers),
+    broker_credentials=faust_credentials(settings),  # SASL over TLS, or None (PLAINTEXT)
     autodiscover=["agents"],
     origin="streams",
     key_serializer="raw",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from streams.errors import CredentialsError
 from streams.settings import VARIABLES, Settings, load_settings
 from streams.topics import INPUT_TOPICS, LEARNING_TOPIC
 
@@ -35,6 +36,11 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from faust import Worker
 
+    from streams.security import check_connections
+
+    # A refused password or certificate stops the worker now, with the reason; left to the
+    # clients, it would be retried forever.
+    check_connections(settings)
     if args.role:  # streams.app reads the settings when imported
         os.environ["VIGIE_WORKER_ROLE"] = args.role
     from streams.app import app
@@ -63,7 +69,9 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     """Validate and publish a JSON Lines file of one event type."""
     from streams.publisher import Publisher
+    from streams.security import check_connections
 
+    check_connections(settings, redis_=False)
     source = _open_input(args.file)
     with Publisher(settings) as publisher:
         report = publisher.publish_lines(args.event_type, source)  # type: ignore[arg-type]
@@ -436,7 +444,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    result: int = args.func(args, settings)
+    try:
+        result: int = args.func(args, settings)
+    except CredentialsError as exc:
+        print(f"vigie {args.command}: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

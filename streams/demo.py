@@ -14,6 +14,7 @@ import orjson
 import redis
 
 from sinks.alert_client import format_alert, stream_key
+from streams.security import open_redis
 from streams.settings import PROJECT_ROOT, Settings
 from streams.simulate import run_simulation
 from streams.topics import INPUT_TOPICS
@@ -85,7 +86,7 @@ def run_demo(settings: Settings, *, seed: int, events: int, rate: float, duratio
     """Run the demo; returns the process exit code."""
     log_path = PROJECT_ROOT / ".run" / "worker-demo.log"
     print(_banner(settings, log_path), flush=True)
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = open_redis(settings, decode_responses=True)
     key = stream_key(settings, None)
     last = client.xrevrange(key, count=1)
     last_id = last[0][0] if last else "0"

@@ -43,3 +43,7 @@ class SchemaCompatibilityError(VigieError):
 
 class ServiceUnavailableError(VigieError):
     """Raised when Kafka or Redis cannot be reached within the configured time."""
+
+
+class CredentialsError(ConfigurationError):
+    """Raised when Kafka or Redis refuses Vigie's credentials, or its certificate is untrusted."""

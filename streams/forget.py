@@ -17,6 +17,7 @@ import orjson
 from confluent_kafka import Consumer, TopicPartition
 
 from streams.publisher import Publisher
+from streams.security import kafka_config
 from streams.settings import Settings
 
 
@@ -51,7 +52,7 @@ def read_audit(
     topic = settings.topic("erasures")
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             "group.id": f"vigie-forget-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

@@ -26,6 +26,7 @@ import orjson
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from streams.errors import ServiceUnavailableError
+from streams.security import kafka_config
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -181,14 +182,14 @@ class KafkaModelStore:
     def __init__(self, settings: Settings, *, timeout_s: float = 30.0) -> None:
         self._history_topic = settings.topic("model-snapshots")
         self._latest_topic = settings.topic("model-latest")
-        self._bootstrap = settings.kafka_bootstrap_servers
+        self._kafka = kafka_config(settings)
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
         self._latest: dict[str, Snapshot] = {}
         self._history: MemoryModelStore | None = None
         self._producer = Producer(
             {
-                "bootstrap.servers": self._bootstrap,
+                **self._kafka,
                 "enable.idempotence": True,
                 "acks": "all",
                 "message.max.bytes": 20_000_000,
@@ -227,7 +228,7 @@ class KafkaModelStore:
         if self._tail is None:
             self._tail = Consumer(
                 {
-                    "bootstrap.servers": self._bootstrap,
+                    **self._kafka,
                     "group.id": "vigie-modelstore-reader",
                     "enable.auto.commit": False,
                     "auto.offset.reset": "earliest",
@@ -270,7 +271,7 @@ class KafkaModelStore:
             if self._fetcher is None:
                 self._fetcher = Consumer(
                     {
-                        "bootstrap.servers": self._bootstrap,
+                        **self._kafka,
                         "group.id": "vigie-modelstore-reader",
                         "enable.auto.commit": False,
                     }
@@ -291,7 +292,7 @@ class KafkaModelStore:
     def _read_topic(self, topic: str, *, lazy: bool = False) -> list[Snapshot]:
         consumer = Consumer(
             {
-                "bootstrap.servers": self._bootstrap,
+                **self._kafka,
                 "group.id": "vigie-modelstore-reader",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",

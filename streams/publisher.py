@@ -27,6 +27,7 @@ from schemas.jsonrecords import from_json
 from streams.errors import InputError, ServiceUnavailableError, ValidationError
 from streams.referential import Referential, load_referential
 from streams.rules import check_record
+from streams.security import kafka_config
 from streams.settings import Settings
 from streams.topics import record_key, topic_for_record
 
@@ -79,7 +80,7 @@ class Publisher:
         self._errors: list[str] = []
         self._producer = Producer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                **kafka_config(settings),
                 "enable.idempotence": True,
                 # Java's and aiokafka's partitioner: a key lands on the same partition whoever
                 # produces it, so Faust tables stay co-partitioned with the input topics.

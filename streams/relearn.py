@@ -14,6 +14,7 @@ from sinks.outputs import SourceRef
 from streams.errors import ServiceUnavailableError
 from streams.modelstore import ManagedModel
 from streams.pipeline import InputEvent
+from streams.security import kafka_config
 from streams.settings import Settings
 
 READ_BATCH = 2000
@@ -28,7 +29,7 @@ def committed_offsets(
         return {}
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             "group.id": settings.group_id,
             "enable.auto.commit": False,
         }
@@ -65,7 +66,7 @@ def read_range(
     """Yield the events of ``topic[partition]`` from ``start`` (or the log start) to ``end``."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             "group.id": f"{settings.group_id}-relearn",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

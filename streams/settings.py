@@ -40,6 +40,44 @@ VARIABLES: dict[str, Variable] = {
             "redis://127.0.0.1:16379/0",
             "Redis URL. Unset, `make` starts a project-local redis-server on port 16379.",
         ),
+        Variable(
+            "VIGIE_KAFKA_SECURITY_PROTOCOL",
+            "PLAINTEXT",
+            "Kafka security protocol: PLAINTEXT, or SASL_SSL (SASL over TLS) for every client "
+            "(producers, consumers, admin, Faust's).",
+        ),
+        Variable(
+            "VIGIE_KAFKA_SASL_MECHANISM",
+            "SCRAM-SHA-512",
+            "SASL mechanism under SASL_SSL: SCRAM-SHA-512 or PLAIN.",
+        ),
+        Variable("VIGIE_KAFKA_SASL_USERNAME", "", "Kafka SASL username (required by SASL_SSL)."),
+        Variable(
+            "VIGIE_KAFKA_SASL_PASSWORD",
+            "",
+            "Kafka SASL password (a secret: never printed or logged).",
+        ),
+        Variable(
+            "VIGIE_KAFKA_SSL_CA_FILE",
+            "",
+            "PEM file of the CA that signed the brokers' certificates (empty: the system's CAs).",
+        ),
+        Variable(
+            "VIGIE_REDIS_TLS",
+            "false",
+            "true: connect to Redis over TLS (also implied by a rediss:// REDIS_URL).",
+        ),
+        Variable(
+            "VIGIE_REDIS_CA_FILE",
+            "",
+            "PEM file of the CA that signed the Redis server's certificate (empty: system CAs).",
+        ),
+        Variable("VIGIE_REDIS_USERNAME", "", "Redis ACL username (empty: the default user)."),
+        Variable(
+            "VIGIE_REDIS_PASSWORD",
+            "",
+            "Redis password of that user (a secret: never printed or logged).",
+        ),
         Variable("VIGIE_TOPIC_PREFIX", "vigie.", "Prefix of every Kafka topic name."),
         Variable("VIGIE_PARTITIONS", "4", "Partitions of the topics Vigie creates."),
         Variable("VIGIE_REPLICATION", "1", "Replication factor of the topics Vigie creates."),
@@ -192,6 +230,10 @@ VARIABLES: dict[str, Variable] = {
 
 
 WORKER_ROLES = ("all", "scoring", "learning")
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "PLAIN")
+_SECRETS = ("draft_llm_key", "kafka_sasl_password", "redis_password")
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
 
 def _mask_url(url: str) -> str:
@@ -221,6 +263,15 @@ class Settings:
 
     kafka_bootstrap_servers: str
     redis_url: str = field(repr=False)
+    kafka_security_protocol: str
+    kafka_sasl_mechanism: str
+    kafka_sasl_username: str
+    kafka_sasl_password: str
+    kafka_ssl_ca_file: str
+    redis_tls: bool
+    redis_ca_file: str
+    redis_username: str
+    redis_password: str
     topic_prefix: str
     partitions: int
     replication: int
@@ -263,7 +314,8 @@ class Settings:
     draft_llm_timeout_s: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "draft_llm_key", _Secret(self.draft_llm_key))
+        for name in _SECRETS:
+            object.__setattr__(self, name, _Secret(getattr(self, name)))
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -279,6 +331,13 @@ class Settings:
             value = getattr(self, attr)
             env[var.name] = str(value)
         return env
+
+    @property
+    def redis_client_url(self) -> str:
+        """``redis_url`` with the ``rediss://`` scheme when ``VIGIE_REDIS_TLS`` asks for TLS."""
+        if self.redis_tls and self.redis_url.startswith("redis://"):
+            return "rediss://" + self.redis_url.removeprefix("redis://")
+        return self.redis_url
 
     @property
     def scores(self) -> bool:
@@ -317,6 +376,13 @@ def _number(env: Mapping[str, str], name: str, kind: type[_N]) -> _N:
         raise ConfigurationError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = _get(env, name).strip().lower()
+    if raw not in _TRUE + _FALSE:
+        raise ConfigurationError(f"{name}={raw!r} is not a boolean (true or false)")
+    return raw in _TRUE
+
+
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     """Where derived caches go (``VIGIE_CACHE_DIR``, default ``.run/cache`` in the source tree)."""
     configured = (os.environ if env is None else env).get("VIGIE_CACHE_DIR", "").strip()
@@ -330,6 +396,15 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     values: dict[str, object] = {
         "kafka_bootstrap_servers": _get(env, "KAFKA_BOOTSTRAP_SERVERS"),
         "redis_url": _get(env, "REDIS_URL"),
+        "kafka_security_protocol": _get(env, "VIGIE_KAFKA_SECURITY_PROTOCOL").strip().upper(),
+        "kafka_sasl_mechanism": _get(env, "VIGIE_KAFKA_SASL_MECHANISM").strip().upper(),
+        "kafka_sasl_username": _get(env, "VIGIE_KAFKA_SASL_USERNAME").strip(),
+        "kafka_sasl_password": _get(env, "VIGIE_KAFKA_SASL_PASSWORD"),
+        "kafka_ssl_ca_file": _get(env, "VIGIE_KAFKA_SSL_CA_FILE").strip(),
+        "redis_tls": _flag(env, "VIGIE_REDIS_TLS") or _get(env, "REDIS_URL").startswith("rediss:"),
+        "redis_ca_file": _get(env, "VIGIE_REDIS_CA_FILE").strip(),
+        "redis_username": _get(env, "VIGIE_REDIS_USERNAME").strip(),
+        "redis_password": _get(env, "VIGIE_REDIS_PASSWORD"),
         "topic_prefix": _get(env, "VIGIE_TOPIC_PREFIX"),
         "partitions": _number(env, "VIGIE_PARTITIONS", int),
         "replication": _number(env, "VIGIE_REPLICATION", int),
@@ -399,4 +474,43 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         )
     if not settings.draft_llm_timeout_s > 0:
         raise ConfigurationError("VIGIE_DRAFT_LLM_TIMEOUT_S must be positive")
+    _check_security(settings)
     return settings
+
+
+def _check_security(s: Settings) -> None:
+    """Refuse security settings that would fail later, or silently not apply."""
+    if s.kafka_security_protocol not in KAFKA_SECURITY_PROTOCOLS:
+        raise ConfigurationError(
+            f"VIGIE_KAFKA_SECURITY_PROTOCOL={s.kafka_security_protocol!r}: expected one of "
+            f"{', '.join(KAFKA_SECURITY_PROTOCOLS)}"
+        )
+    if s.kafka_sasl_mechanism not in KAFKA_SASL_MECHANISMS:
+        raise ConfigurationError(
+            f"VIGIE_KAFKA_SASL_MECHANISM={s.kafka_sasl_mechanism!r}: expected one of "
+            f"{', '.join(KAFKA_SASL_MECHANISMS)}"
+        )
+    sasl = s.kafka_security_protocol == "SASL_SSL"
+    if sasl and not (s.kafka_sasl_username and s.kafka_sasl_password):
+        raise ConfigurationError(
+            "VIGIE_KAFKA_SECURITY_PROTOCOL=SASL_SSL needs VIGIE_KAFKA_SASL_USERNAME and "
+            "VIGIE_KAFKA_SASL_PASSWORD"
+        )
+    if not sasl and (s.kafka_sasl_username or s.kafka_sasl_password or s.kafka_ssl_ca_file):
+        raise ConfigurationError(
+            "Kafka credentials or a CA file are set but VIGIE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT: "
+            "set it to SASL_SSL (credentials are never sent in clear)"
+        )
+    if s.redis_username and not s.redis_password:
+        raise ConfigurationError("VIGIE_REDIS_USERNAME needs VIGIE_REDIS_PASSWORD")
+    if s.redis_ca_file and not s.redis_tls:
+        raise ConfigurationError(
+            "VIGIE_REDIS_CA_FILE is set but Redis TLS is off: set VIGIE_REDIS_TLS=true or use a "
+            "rediss:// REDIS_URL"
+        )
+    for name, path in (
+        ("VIGIE_KAFKA_SSL_CA_FILE", s.kafka_ssl_ca_file),
+        ("VIGIE_REDIS_CA_FILE", s.redis_ca_file),
+    ):
+        if path and not Path(path).is_file():
+            raise ConfigurationError(f"{name}={path}: no such file")

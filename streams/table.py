@@ -26,6 +26,7 @@ from aiokafka.partitioner import murmur2
 from confluent_kafka import Consumer, TopicPartition
 
 from streams.errors import ServiceUnavailableError
+from streams.security import kafka_config
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class ChangelogTable(MutableMapping[str, dict[str, Any]]):
             return 0
         consumer = Consumer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                **kafka_config(settings),
                 "group.id": f"{settings.app_id}-table-restore",
                 "enable.auto.commit": False,
             }

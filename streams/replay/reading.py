@@ -22,6 +22,7 @@ from sinks.outputs import Alert, SourceRef
 from streams.errors import DecodeError, ServiceUnavailableError
 from streams.pipeline import InputEvent
 from streams.replay.bounds import PartitionRange
+from streams.security import kafka_config
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def replay_consumer(settings: Settings) -> Consumer:
     """A consumer for assigned partitions; its group id is unique and never committed."""
     return Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             "group.id": f"{settings.app_id}-replay-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from sinks.redis_sink import RedisSink
 from streams.admin import create_topics, delete_namespace
 from streams.modelstore import KafkaModelStore
 from streams.publisher import Publisher
+from streams.security import kafka_config, open_redis
 from streams.settings import PROJECT_ROOT, Settings, load_settings
 
 pytestmark = pytest.mark.integration
@@ -85,12 +86,15 @@ def wait_for_model(
     return version
 
 
-def namespace_settings(kafka_bootstrap: str, redis_url: str) -> Settings:
+def namespace_settings(
+    kafka_bootstrap: str, redis_url: str, env: Mapping[str, str] | None = None
+) -> Settings:
     """Settings of a new, isolated namespace (topics, Redis keys, consumer groups), tuned so
-    that workers snapshot and pick snapshots up within a second."""
+    that workers snapshot and pick snapshots up within a second (``env``: more variables, e.g.
+    the security settings of a secured broker)."""
     ns = uuid.uuid4().hex[:10]
     return load_settings(
-        {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url},
+        {**(env or {}), "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url},
         topic_prefix=f"it-{ns}.",
         redis_prefix=f"it-{ns}",
         app_id=f"vigie-it-{ns}",
@@ -187,7 +191,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture
 def redis_client(settings: Settings) -> Iterator[redis.Redis]:
     """A Redis client (the ``settings`` fixture deletes the test's keys afterwards)."""
-    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = open_redis(settings, decode_responses=True)
     yield client
     client.close()
 
@@ -213,7 +217,7 @@ def read_topic(
     topic = settings.topic(short_name)
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            **kafka_config(settings),
             "group.id": f"reader-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
