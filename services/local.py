@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Vigie's own local services: a single-node Kafka 3.9.1 broker (KRaft) and a Redis server.
 
-    python services/local.py up     [kafka|redis|all] [--timeout SECONDS]
-    python services/local.py down   [kafka|redis|all]
-    python services/local.py status [kafka|redis|all]
+    python services/local.py up     [kafka|redis|all|kafka-secure|redis-secure] [--timeout SECONDS]
+    python services/local.py down   [kafka|redis|all|kafka-secure|redis-secure]
+    python services/local.py status [kafka|redis|all|kafka-secure|redis-secure]
 
 No Docker needed. Kafka runs from jars resolved from Maven Central (``services/kafka/pom.xml``,
 cached in ``.cache/kafka-3.9.1/lib``) with Java 11+; Redis is Debian's ``redis-server``
 (installed with apt-get when missing and running as root). Both listen on 127.0.0.1 only, on the
 ports of Vigie's defaults (Kafka 19092 + controller 19093, Redis 16379), and keep their
 configuration, data, logs and pid files under ``.run/`` (git-ignored).
+
+``kafka-secure`` and ``redis-secure`` are two more servers, started only when named: a broker
+whose one listener is SASL_SSL (SCRAM-SHA-512 and PLAIN, port 19094) and a Redis serving TLS
+only with an ACL user (port 16380), with a CA and certificates made by ``openssl`` in
+``.run/certs`` and random passwords in their ``secrets.json``; ``up`` writes the Vigie settings
+that reach them to ``.run/<service>/vigie.env``.
 
 Rules this script keeps:
 
@@ -35,14 +41,16 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
@@ -220,28 +228,41 @@ def redis_quote(value: str) -> str:
 
 
 def render_kafka_properties(
-    *, port: int = KAFKA_PORT, controller_port: int = KAFKA_CONTROLLER_PORT, data: Path = KAFKA_DATA
+    *,
+    port: int = KAFKA_PORT,
+    controller_port: int = KAFKA_CONTROLLER_PORT,
+    data: Path = KAFKA_DATA,
+    security: KafkaSecurity | None = None,
 ) -> str:
     """Text of a broker's server.properties (pure: reads the template only); the project's
-    broker by default, another node (its own ports and data) for tests that stop one."""
+    broker by default, another node (its own ports and data) for tests that stop one, and a
+    SASL_SSL listener instead of PLAINTEXT when ``security`` is given."""
     template = Template(KAFKA_TEMPLATE.read_text(encoding="utf-8"))
     return template.substitute(
         host=KAFKA_HOST,
         port=port,
         controller_port=controller_port,
+        listener="SASL_SSL" if security else "PLAINTEXT",
         log_dirs=properties_escape(str(data)),
+        security=security.properties() if security else "",
     )
 
 
-def render_redis_conf() -> str:
-    """Text of redis.conf (pure: reads the template only)."""
+def render_redis_conf(
+    *, port: int = REDIS_PORT, run_dir: Path = REDIS_RUN, security: RedisSecurity | None = None
+) -> str:
+    """Text of redis.conf (pure: reads the template only): the project's server by default,
+    another one on its own port and folder, serving TLS only with an ACL user when ``security``
+    is given."""
     template = Template(REDIS_TEMPLATE.read_text(encoding="utf-8"))
+    pid_file = REDIS_PID if run_dir == REDIS_RUN else run_dir / "redis.pid"
     return template.substitute(
         host=REDIS_HOST,
-        port=REDIS_PORT,
-        pidfile=redis_quote(str(REDIS_PID)),
-        dir=redis_quote(str(REDIS_RUN)),
-        logfile=redis_quote(str(REDIS_LOG)),
+        port=0 if security else port,  # 0: no plain-text port at all
+        pidfile=redis_quote(str(pid_file)),
+        dir=redis_quote(str(run_dir)),
+        logfile=redis_quote(str(run_dir / "redis.log")),
+        security=security.conf(port) if security else "",
     )
 
 
@@ -256,10 +277,14 @@ def parse_java_major(version_output: str) -> int | None:
     return major
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, *, private: bool = False) -> None:
+    """Replace ``path`` with ``text`` in one step; ``private``: readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
     tmp.replace(path)
 
 
@@ -452,8 +477,11 @@ def _stop(service: _Local) -> None:
 # --- Kafka -----------------------------------------------------------------------------------
 
 
-def kafka_probe(bootstrap: str, timeout: float = 5.0) -> str | None:
-    """None when a Kafka broker at ``bootstrap`` answers a metadata request, else why not."""
+def kafka_probe(
+    bootstrap: str, timeout: float = 5.0, config: Mapping[str, str] | None = None
+) -> str | None:
+    """None when a Kafka broker at ``bootstrap`` answers a metadata request, else why not
+    (``config``: the client's security settings, for a secured broker)."""
     try:
         from confluent_kafka import KafkaException
         from confluent_kafka.admin import AdminClient
@@ -466,6 +494,7 @@ def kafka_probe(bootstrap: str, timeout: float = 5.0) -> str | None:
             "bootstrap.servers": bootstrap,
             "socket.connection.setup.timeout.ms": max(1000, int(timeout * 1000)),
             "log_level": 0,  # no 'Connection refused' lines from librdkafka while polling
+            **(config or {}),
         }
     )
     try:
@@ -572,6 +601,7 @@ def _format_kafka_storage(
     properties: Path = KAFKA_PROPERTIES,
     logs: Path = KAFKA_LOGS,
     run: Path = KAFKA_RUN,
+    extra: Sequence[str] = (),
 ) -> None:
     if (data / "meta.properties").is_file():
         return
@@ -589,6 +619,7 @@ def _format_kafka_storage(
         "-c",
         str(properties),
         "--ignore-formatted",
+        *extra,
     ]
     log("kafka", f"formatting storage {rel(data)} (cluster id {KAFKA_CLUSTER_ID})")
     result = subprocess.run(  # noqa: S603
@@ -666,13 +697,18 @@ def kafka_command(java: str, properties: Path, logs: Path) -> list[str]:
 
 
 def start_kafka_node(
-    run_dir: Path, port: int, controller_port: int, timeout: float = KAFKA_TIMEOUT_S
+    run_dir: Path,
+    port: int,
+    controller_port: int,
+    timeout: float = KAFKA_TIMEOUT_S,
+    security: KafkaSecurity | None = None,
 ) -> int:
     """Start another single-node broker on its own ports, data and pid file under ``run_dir``
     (formatted on first use, its data kept across restarts); returns its pid once it answers.
 
     For tests that stop a broker: they must never stop the project's shared one. The caller
     stops it by pid (SIGTERM or SIGKILL), and may start it again on the same ``run_dir``.
+    With ``security``, its one listener is SASL_SSL and its SCRAM users are made at format time.
     """
     java, _ = java_command()
     ensure_kafka_jars()
@@ -680,10 +716,16 @@ def start_kafka_node(
     for folder in (run_dir, data, logs):
         folder.mkdir(parents=True, exist_ok=True)
     properties = run_dir / "server.properties"
-    text = render_kafka_properties(port=port, controller_port=controller_port, data=data)
-    _write_atomic(properties, text)
-    _format_kafka_storage(java, data=data, properties=properties, logs=logs, run=run_dir)
+    text = render_kafka_properties(
+        port=port, controller_port=controller_port, data=data, security=security
+    )
+    _write_atomic(properties, text, private=security is not None)
+    scram = security.scram_arguments() if security else ()
+    _format_kafka_storage(
+        java, data=data, properties=properties, logs=logs, run=run_dir, extra=scram
+    )
     bootstrap = f"{KAFKA_HOST}:{port}"
+    client = security.client_config() if security else None
     node = _Local("kafka", "kafka.Kafka", run_dir / "kafka.pid", run_dir, bootstrap, logs)
     pid = _start_detached(node, kafka_command(java, properties, logs), logs / "kafka.out")
     problem = _wait_ready(
@@ -691,7 +733,7 @@ def start_kafka_node(
         timeout,
         host=KAFKA_HOST,
         port=port,
-        probe=lambda: kafka_probe(bootstrap, timeout=5.0),
+        probe=lambda: kafka_probe(bootstrap, timeout=5.0, config=client),
         exited="the broker process exited during start-up",
         poll_s=0.3,
     )
@@ -789,15 +831,18 @@ def ensure_kafka(timeout: float = KAFKA_TIMEOUT_S) -> str:
 # --- Redis -----------------------------------------------------------------------------------
 
 
-def redis_probe(url: str, timeout: float = 2.0) -> str | None:
-    """None when the Redis server at ``url`` answers PING, else why not."""
+def redis_probe(url: str, timeout: float = 2.0, **options: str) -> str | None:
+    """None when the Redis server at ``url`` answers PING, else why not (``options``: the
+    username, password and CA file of a secured server)."""
     try:
         import redis
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ServiceError(
             f"redis (redis-py) is not importable ({exc}): run `make install`"
         ) from exc
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, **options
+    )
     try:
         return None if client.ping() else "PING returned false"
     except (redis.RedisError, OSError) as exc:
@@ -949,6 +994,348 @@ def _mask_url(url: str) -> str:
     return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
+# --- Secured services: Kafka over SASL_SSL, Redis over TLS with an ACL user ------------------
+# Separate from the project's broker and Redis (own ports, data, pid files): secured clients are
+# tested against them while every other test keeps the plain-text ones.
+SECURE_KAFKA_PORT = 19094
+SECURE_KAFKA_CONTROLLER_PORT = 19095
+SECURE_REDIS_PORT = 16380
+SECURE_KAFKA_RUN = RUN_DIR / "kafka-secure"
+SECURE_REDIS_RUN = RUN_DIR / "redis-secure"
+CERTS_DIR = RUN_DIR / "certs"
+SECURE_USER = "vigie"
+CERT_DAYS = 825
+SECURE_KAFKA = _Local(
+    "kafka-secure",
+    "kafka.Kafka",
+    SECURE_KAFKA_RUN / "kafka.pid",
+    SECURE_KAFKA_RUN,
+    f"{KAFKA_HOST}:{SECURE_KAFKA_PORT}",
+    SECURE_KAFKA_RUN / "logs" / "server.log",
+)
+SECURE_REDIS = _Local(
+    "redis-secure",
+    "redis-server",
+    SECURE_REDIS_RUN / "redis.pid",
+    SECURE_REDIS_RUN,
+    f"{REDIS_HOST}:{SECURE_REDIS_PORT}",
+    SECURE_REDIS_RUN / "redis.log",
+)
+
+
+@dataclass(frozen=True)
+class Certs:
+    """A self-signed CA and a server certificate it signed for 127.0.0.1 and localhost."""
+
+    ca: Path
+    cert: Path
+    key: Path
+    bundle: Path  # the key then the certificate: the PEM keystore Kafka reads
+
+    @classmethod
+    def under(cls, folder: Path) -> Certs:
+        return cls(
+            folder / "ca.crt", folder / "server.crt", folder / "server.key", folder / "server.pem"
+        )
+
+
+def _openssl(openssl: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 (fixed arguments)
+        [openssl, *map(str, args)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def make_certs(folder: Path = CERTS_DIR) -> Certs:
+    """The certificates of the secured services, made with ``openssl`` once (again a day
+    before they expire): a CA, and a server certificate it signed, in ``folder``."""
+    certs = Certs.under(folder)
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise ServiceError("openssl is needed to make the secured services' certificates")
+    files = (certs.ca, certs.cert, certs.key, certs.bundle)
+    if all(p.is_file() for p in files):
+        if (
+            _openssl(openssl, "x509", "-checkend", 86400, "-noout", "-in", certs.cert).returncode
+            == 0
+        ):
+            return certs
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    ca_key, csr, ext = folder / "ca.key", folder / "server.csr", folder / "server.ext"
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
+        "basicConstraints=critical,CA:FALSE\nsubjectKeyIdentifier=hash\n"
+        "authorityKeyIdentifier=keyid,issuer\n",
+        encoding="utf-8",
+    )
+    days = str(CERT_DAYS)
+    steps = (
+        ("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", certs.ca,
+         "-days", days, "-subj", "/CN=Vigie local CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"),
+        ("req", "-newkey", "rsa:2048", "-nodes", "-keyout", certs.key, "-out", csr,
+         "-subj", "/CN=127.0.0.1"),
+        ("x509", "-req", "-in", csr, "-CA", certs.ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", certs.cert, "-days", days, "-extfile", ext),
+    )  # fmt: skip
+    for step in steps:
+        result = _openssl(openssl, *step)
+        if result.returncode != 0:
+            raise ServiceError(f"openssl {step[0]} failed:\n{_output_tail(result.stderr)}")
+    key = certs.key.read_text(encoding="utf-8")
+    _write_atomic(certs.bundle, key + certs.cert.read_text(encoding="utf-8"), private=True)
+    for secret_file in (ca_key, certs.key):
+        secret_file.chmod(0o600)
+    log("certs", f"made a CA and a server certificate for 127.0.0.1 in {rel(folder)}")
+    return certs
+
+
+def passwords(run_dir: Path, users: Sequence[str]) -> dict[str, str]:
+    """Passwords of ``users`` of a secured service: random, made once, kept (owner-only) in
+    ``run_dir/secrets.json`` beside the data they protect."""
+    path = run_dir / "secrets.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not all(isinstance(known.get(user), str) for user in users):
+        known = {**{user: secrets.token_urlsafe(18) for user in users}, **known}
+        _write_atomic(path, json.dumps(known, indent=1) + "\n", private=True)
+    return {user: known[user] for user in users}
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """SASL (SCRAM-SHA-512 and PLAIN) over TLS on a broker: its certificate, the broker's own
+    SCRAM user and Vigie's. No authorizer: any authenticated user may do anything."""
+
+    certs: Certs
+    admin_password: str = field(repr=False)
+    user: str
+    password: str = field(repr=False)
+
+    def properties(self) -> str:
+        """The server.properties lines of the SASL_SSL listener."""
+        scram = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="admin" password="{self.admin_password}";'
+        )
+        # PLAIN users are not stored by the broker: they are listed in its JAAS configuration.
+        plain = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="admin" password="{self.admin_password}" '
+            f'user_admin="{self.admin_password}" user_{self.user}="{self.password}";'
+        )
+        lines = (
+            "# --- Security: one SASL_SSL listener (SCRAM-SHA-512 or PLAIN), TLS from PEM files",
+            "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+            f"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={scram}",
+            f"listener.name.sasl_ssl.plain.sasl.jaas.config={plain}",
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={properties_escape(str(self.certs.bundle))}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={properties_escape(str(self.certs.ca))}",
+            "ssl.client.auth=none",
+        )
+        return "\n".join(lines) + "\n"
+
+    def scram_arguments(self) -> list[str]:
+        """``kafka-storage format`` arguments that create the SCRAM users before the first start
+        (the broker authenticates its own connections with one)."""
+        return [
+            "--add-scram",
+            f"SCRAM-SHA-512=[name=admin,password={self.admin_password}]",
+            "--add-scram",
+            f"SCRAM-SHA-512=[name={self.user},password={self.password}]",
+        ]
+
+    def client_config(self, mechanism: str = "SCRAM-SHA-512") -> dict[str, str]:
+        """librdkafka settings of a client of this broker."""
+        return {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanisms": mechanism,
+            "sasl.username": self.user,
+            "sasl.password": self.password,
+            "ssl.ca.location": str(self.certs.ca),
+        }
+
+    def env(self, bootstrap: str, mechanism: str = "SCRAM-SHA-512") -> dict[str, str]:
+        """Vigie's settings (streams/settings.py) for this broker."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "VIGIE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "VIGIE_KAFKA_SASL_MECHANISM": mechanism,
+            "VIGIE_KAFKA_SASL_USERNAME": self.user,
+            "VIGIE_KAFKA_SASL_PASSWORD": self.password,
+            "VIGIE_KAFKA_SSL_CA_FILE": str(self.certs.ca),
+        }
+
+
+@dataclass(frozen=True)
+class RedisSecurity:
+    """TLS only (no plain-text port) and one ACL user on a Redis server; the default user off."""
+
+    certs: Certs
+    user: str
+    password: str = field(repr=False)
+
+    def conf(self, port: int) -> str:
+        """The redis.conf lines of the TLS port and the ACL user."""
+        lines = (
+            "# --- Security: TLS only, one ACL user, the default (passwordless) user off",
+            f"tls-port {port}",
+            f"tls-cert-file {redis_quote(str(self.certs.cert))}",
+            f"tls-key-file {redis_quote(str(self.certs.key))}",
+            f"tls-ca-cert-file {redis_quote(str(self.certs.ca))}",
+            "tls-auth-clients no",
+            "user default off",
+            f"user {self.user} on >{self.password} ~* &* +@all",
+        )
+        return "\n".join(lines) + "\n"
+
+    def url(self, port: int) -> str:
+        return f"rediss://{REDIS_HOST}:{port}/0"
+
+    def client_options(self) -> dict[str, str]:
+        """redis-py options of a client of this server."""
+        return {
+            "username": self.user,
+            "password": self.password,
+            "ssl_ca_certs": str(self.certs.ca),
+        }
+
+    def env(self, port: int) -> dict[str, str]:
+        """Vigie's settings (streams/settings.py) for this server."""
+        return {
+            "REDIS_URL": self.url(port),
+            "VIGIE_REDIS_USERNAME": self.user,
+            "VIGIE_REDIS_PASSWORD": self.password,
+            "VIGIE_REDIS_CA_FILE": str(self.certs.ca),
+        }
+
+
+def kafka_security(run_dir: Path, certs: Certs) -> KafkaSecurity:
+    """The security of the secured broker kept in ``run_dir`` (passwords made on first use)."""
+    known = passwords(run_dir, ("admin", SECURE_USER))
+    return KafkaSecurity(certs, known["admin"], SECURE_USER, known[SECURE_USER])
+
+
+def redis_security(run_dir: Path, certs: Certs) -> RedisSecurity:
+    """The security of the secured Redis kept in ``run_dir`` (password made on first use)."""
+    return RedisSecurity(certs, SECURE_USER, passwords(run_dir, (SECURE_USER,))[SECURE_USER])
+
+
+def start_redis_node(
+    run_dir: Path,
+    port: int,
+    security: RedisSecurity | None = None,
+    timeout: float = REDIS_TIMEOUT_S,
+) -> int:
+    """Start another redis-server on its own port, folder and pid file under ``run_dir``
+    (TLS only with an ACL user when ``security`` is given); returns its pid once it answers."""
+    server = redis_server_command()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    conf = run_dir / "redis.conf"
+    text = render_redis_conf(port=port, run_dir=run_dir, security=security)
+    _write_atomic(conf, text, private=True)
+    address = f"{REDIS_HOST}:{port}"
+    log_file = run_dir / "redis.log"
+    node = _Local("redis", "redis-server", run_dir / "redis.pid", run_dir, address, log_file)
+    pid = _start_detached(node, [server, str(conf)], run_dir / "redis.out")
+    url = security.url(port) if security else f"redis://{address}/0"
+    options = security.client_options() if security else {}
+    problem = _wait_ready(
+        lambda: pid_alive(pid),
+        timeout,
+        host=REDIS_HOST,
+        port=port,
+        probe=lambda: redis_probe(url, **options),
+        exited="redis-server exited during start-up",
+        poll_s=0.2,
+    )
+    if problem:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        details = _logs_tail(run_dir / "redis.log", run_dir / "redis.out", "(no redis log)")
+        raise ServiceError(f"redis on {address}: {problem}\n{details}")
+    return pid
+
+
+def _write_env(path: Path, env: Mapping[str, str]) -> None:
+    text = "".join(f"{name}={shlex.quote(value)}\n" for name, value in env.items())
+    _write_atomic(path, text, private=True)
+    log("services", f"settings in {rel(path)}: `set -a; . {rel(path)}; set +a`")
+
+
+def _ensure_secure(
+    service: _Local, port: int, start: Callable[[], object], answers: Callable[[], str | None]
+) -> None:
+    pid = _own_pid(service)
+    if pid is not None:
+        problem = _wait_ready(
+            lambda: pid_alive(pid),
+            KAFKA_TIMEOUT_S,
+            host=KAFKA_HOST,
+            port=port,
+            probe=answers,
+            exited="exited",
+            poll_s=0.5,
+        )
+        if problem:
+            raise ServiceError(
+                f"{service.name}: our pid {pid} {problem}; try `down {service.name}`"
+            )
+        log(service.name, f"already running (pid {pid}) on {service.address}: nothing to do")
+        return
+    if port_open(KAFKA_HOST, port):
+        raise ServiceError(f"{service.name}: port {service.address} is already in use")
+    started = time.monotonic()
+    start()
+    log(service.name, f"ready on {service.address} in {time.monotonic() - started:.1f} s")
+
+
+def ensure_kafka_secure(timeout: float = KAFKA_TIMEOUT_S) -> dict[str, str]:
+    """Start (or find running) the secured broker (SASL_SSL on 127.0.0.1:19094); returns the
+    Vigie settings that reach it, also written to ``.run/kafka-secure/vigie.env``."""
+    with _lock():
+        security = kafka_security(SECURE_KAFKA_RUN, make_certs())
+        bootstrap = SECURE_KAFKA.address
+        _ensure_secure(
+            SECURE_KAFKA,
+            SECURE_KAFKA_PORT,
+            lambda: start_kafka_node(
+                SECURE_KAFKA_RUN,
+                SECURE_KAFKA_PORT,
+                SECURE_KAFKA_CONTROLLER_PORT,
+                timeout,
+                security=security,
+            ),
+            lambda: kafka_probe(bootstrap, config=security.client_config()),
+        )
+        env = security.env(bootstrap)
+        _write_env(SECURE_KAFKA_RUN / "vigie.env", env)
+        return env
+
+
+def ensure_redis_secure(timeout: float = REDIS_TIMEOUT_S) -> dict[str, str]:
+    """Start (or find running) the secured Redis (TLS and an ACL user on 127.0.0.1:16380);
+    returns the Vigie settings that reach it, also written to ``.run/redis-secure/vigie.env``."""
+    with _lock():
+        security = redis_security(SECURE_REDIS_RUN, make_certs())
+        url = security.url(SECURE_REDIS_PORT)
+        _ensure_secure(
+            SECURE_REDIS,
+            SECURE_REDIS_PORT,
+            lambda: start_redis_node(SECURE_REDIS_RUN, SECURE_REDIS_PORT, security, timeout),
+            lambda: redis_probe(url, **security.client_options()),
+        )
+        env = security.env(SECURE_REDIS_PORT)
+        _write_env(SECURE_REDIS_RUN / "vigie.env", env)
+        return env
+
+
 # --- Stop and status -------------------------------------------------------------------------
 
 
@@ -1008,6 +1395,28 @@ def service_status(service: _Local) -> dict[str, str]:
     return row
 
 
+def secure_status(service: _Local) -> dict[str, str]:
+    """State of a secured service (probed with its own credentials). Changes nothing."""
+    pid = read_pid(service.pid_file)
+    own = pid is not None and pid_alive(pid) and is_ours(pid, service)
+    row = {"service": service.name, "pid": str(pid) if own else "-", "address": service.address}
+    if not own:
+        row.update(state="down", note="not started by this project")
+        return row
+    certs = Certs.under(CERTS_DIR)
+    if service is SECURE_KAFKA:
+        config = kafka_security(SECURE_KAFKA_RUN, certs).client_config()
+        answer = kafka_probe(service.address, timeout=3.0, config=config)
+    else:
+        security = redis_security(SECURE_REDIS_RUN, certs)
+        answer = redis_probe(security.url(SECURE_REDIS_PORT), **security.client_options())
+    row["state"] = "up" if answer is None else "starting"
+    row["note"] = f"project-local, secured, settings in {rel(service.run_dir / 'vigie.env')}"
+    if answer is not None:
+        row["note"] += f" (not answering: {answer})"
+    return row
+
+
 def _host_port(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host, int(port)
@@ -1020,13 +1429,28 @@ def _selected(which: str) -> list[str]:
     return ["redis", "kafka"] if which == "all" else [which]
 
 
+SERVICES = {
+    "kafka": KAFKA,
+    "redis": REDIS,
+    "kafka-secure": SECURE_KAFKA,
+    "redis-secure": SECURE_REDIS,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="services/local.py",
         description="Start, stop or show Vigie's local Kafka broker and Redis server.",
     )
     parser.add_argument("command", choices=("up", "down", "status"))
-    parser.add_argument("service", nargs="?", default="all", choices=("kafka", "redis", "all"))
+    parser.add_argument(
+        "service",
+        nargs="?",
+        default="all",
+        choices=(*SERVICES, "all"),
+        help="all: kafka and redis; kafka-secure (SASL_SSL) and redis-secure (TLS, ACL user) "
+        "are separate servers, started only when named",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -1042,18 +1466,26 @@ def main(argv: list[str] | None = None) -> int:
                 if name == "redis":
                     url = ensure_redis(args.timeout or REDIS_TIMEOUT_S)
                     ready.append(f"REDIS_URL={_mask_url(url)}")
+                elif name == "kafka-secure":
+                    env = ensure_kafka_secure(args.timeout or KAFKA_TIMEOUT_S)
+                    ready.append(f"KAFKA_BOOTSTRAP_SERVERS={env['KAFKA_BOOTSTRAP_SERVERS']}")
+                elif name == "redis-secure":
+                    env = ensure_redis_secure(args.timeout or REDIS_TIMEOUT_S)
+                    ready.append(f"REDIS_URL={env['REDIS_URL']}")
                 else:
                     bootstrap = ensure_kafka(args.timeout or KAFKA_TIMEOUT_S)
                     ready.append(f"KAFKA_BOOTSTRAP_SERVERS={bootstrap}")
             log("services", "ready: " + " ".join(ready))
         elif args.command == "down":
             for name in reversed(_selected(args.service)):
-                _stop(KAFKA if name == "kafka" else REDIS)
+                _stop(SERVICES[name])
         else:
             for name in _selected(args.service):
-                row = service_status(KAFKA if name == "kafka" else REDIS)
+                service = SERVICES[name]
+                secure = service in (SECURE_KAFKA, SECURE_REDIS)
+                row = secure_status(service) if secure else service_status(service)
                 print(
-                    f"{row['service']:<6} {row['state']:<8} pid {row['pid']:<8} "
+                    f"{row['service']:<12} {row['state']:<8} pid {row['pid']:<8} "
                     f"{row['address']:<16} {row['note']}"
                 )
     except ServiceError as exc:

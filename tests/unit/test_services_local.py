@@ -140,3 +140,40 @@ def test_mask_url() -> None:
     assert local._mask_url("redis://:s3cret@host:6379/0") == "redis://:***@host:6379/0"
     assert local._mask_url("redis://user:pw@host/0") == "redis://user:***@host/0"
     assert local._mask_url("redis://127.0.0.1:16379/0") == "redis://127.0.0.1:16379/0"
+
+
+def _secured_certs(tmp_path: Path):  # noqa: ANN202 (a dataclass of the script)
+    return local.Certs.under(tmp_path / "certs")
+
+
+def test_secured_kafka_properties_have_only_a_sasl_ssl_client_listener(tmp_path: Path) -> None:
+    security = local.KafkaSecurity(_secured_certs(tmp_path), "adm-pw", "vigie", "v-pw")
+    text = local.render_kafka_properties(port=19094, controller_port=19095, security=security)
+    assert "$" not in text
+    props = _properties(text)
+    assert props["listeners"] == "SASL_SSL://127.0.0.1:19094,CONTROLLER://127.0.0.1:19095"
+    assert props["advertised.listeners"] == "SASL_SSL://127.0.0.1:19094"
+    assert props["listener.security.protocol.map"] == "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512,PLAIN"
+    assert 'user_vigie="v-pw"' in props["listener.name.sasl_ssl.plain.sasl.jaas.config"]
+    assert props["ssl.keystore.type"] == "PEM"
+    assert security.scram_arguments()[1] == "SCRAM-SHA-512=[name=admin,password=adm-pw]"
+    assert "v-pw" not in repr(security)
+    plain = _properties(local.render_kafka_properties())
+    assert "sasl.enabled.mechanisms" not in plain
+
+
+def test_secured_redis_conf_is_tls_only_with_an_acl_user(tmp_path: Path) -> None:
+    security = local.RedisSecurity(_secured_certs(tmp_path), "vigie", "r-pw")
+    text = local.render_redis_conf(port=16380, run_dir=tmp_path, security=security)
+    lines = {line for line in text.splitlines() if line and not line.startswith("#")}
+    assert {"port 0", "tls-port 16380", "user default off"} <= lines
+    assert "user vigie on >r-pw ~* &* +@all" in lines
+    assert f"pidfile {local.redis_quote(str(tmp_path / 'redis.pid'))}" in lines
+
+
+def test_passwords_are_made_once_and_kept_private(tmp_path: Path) -> None:
+    first = local.passwords(tmp_path, ("admin", "vigie"))
+    assert first == local.passwords(tmp_path, ("admin", "vigie"))
+    assert len(set(first.values())) == 2
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
