@@ -55,10 +55,10 @@ chromium: ## Install Debian's chromium for the console's browser test (apt-get, 
 warm-start: install ## Build the email model's warm start once (cached in .run/cache, keyed by its inputs)
 	$(BIN)/python -c "from agents.emails.model import make_email_triage_model; make_email_triage_model()"
 
-services-up: install ## Start the local Kafka broker and Redis (idempotent; SERVICE=kafka|redis)
+services-up: install ## Start the local Kafka broker and Redis (idempotent; SERVICE=kafka|redis, or kafka-secure|redis-secure: SASL_SSL, TLS+ACL)
 	$(SERVICES) up $(SERVICE)
 
-services-down: ## Stop the local services this project started (SERVICE=kafka|redis)
+services-down: ## Stop the local services this project started (SERVICE=kafka|redis|kafka-secure|redis-secure)
 	$(SERVICES) down $(SERVICE)
 
 services-status: ## Show the local services: state, pid, address
