@@ -385,13 +385,42 @@ def _placed_names(text: str, vocab: Any = None) -> list[tuple[int, int]]:
         if found is not None:
             spans.append(found)
     spans += _introduced_names(view) + _cased_signature_lines(view, vocab)
+    spans += _closing_lines(view, vocab)
     return spans
+
+
+# Where a message ends and history begins: a forwarded or quoted message, or the text's end.
+_HISTORY = re.compile(
+    r"(?im)^[ \t]*(?:-{3,}|_{3,}|>|le [^\n]{4,80} a [ée]crit|on [^\n]{4,80} wrote|de ?:|from ?:)"
+)
+
+
+def _closing_lines(view: str, vocab: Any) -> list[tuple[int, int]]:
+    """The last line of a message, when it is two or three capitalised unknown words.
+
+    « Yevhen Tkachenko » signs above a forwarded message with no closing formula: the last
+    line of what the sender wrote is where a signature stands, and words that are neither
+    common nor French (no word vector) are a name there.
+    """
+    history = _HISTORY.search(view)
+    end = history.start() if history else len(view)
+    lines = [m for m in _LINE.finditer(view, 0, end) if m.group().strip()]
+    if not lines:
+        return []
+    last = lines[-1]
+    words = _words(last.group())
+    found = _slot_name(last.group(), last.start())
+    if found is None or not 2 <= len(words) <= 3:
+        return []
+    if any(_common(w, vocab) and not is_first_name(w) for *_, w in words):
+        return []
+    return [found]
 
 
 # « Je m'appelle Kandiah RAVINDRAN », « Je suis LI Mei », « my name is ... »: what follows a
 # self-introduction is a name when its words are capitalised and none is a common word.
 _INTRO = re.compile(
-    r"(?i)\b(?:je m'appelle|je me nomme|je suis|moi c'est|c'est|my name is|i am|i'm)[ \t]+"
+    r"(?i)\b(?:je m'appelle|je me nomme|je suis|moi c'est|c'est|s[ée]|my name is|i am|i'm)[ \t]+"
 )
 
 
