@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
+from confluent_kafka import KafkaException  # noqa: E402
+
 from benchmarks import namespace  # noqa: E402
 from benchmarks.fuzz import input_lag  # noqa: E402
 from benchmarks.stats import summarize  # noqa: E402
@@ -120,7 +122,11 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
         while True:
             time.sleep(args.sample_s)
             n += 1
-            row = sampler.sample(snapshots=n % 3 == 0)
+            try:
+                row = sampler.sample(snapshots=n % 3 == 0)
+            except KafkaException as exc:  # a slow broker answer costs a sample, not the run
+                print(json.dumps({"sample_failed": str(exc)}), flush=True)
+                continue
             print(json.dumps(row), flush=True)
             if worker.proc is not None and worker.proc.poll() is not None:
                 failure = f"worker exited with code {worker.proc.returncode}"
