@@ -32,7 +32,15 @@ from streams.settings import PROJECT_ROOT, Settings, load_settings
 pytestmark = pytest.mark.integration
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str = "condition") -> Any:
+# Waits, never timing assertions. Long enough for a worker's start on a loaded 2-core machine
+# (the French pipeline, the warm start, the group's first rebalance), which took over 60 s
+# twice in one stop while a soak ran beside the suite.
+DEFAULT_WAIT_S = 120.0
+
+
+def wait_for(
+    predicate: Callable[[], Any], timeout_s: float = DEFAULT_WAIT_S, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail the test after the timeout."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -44,7 +52,10 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 60.0, what: str = 
 
 
 def wait_for_offers(
-    client: redis.Redis, settings: Settings, offer_ids: Iterable[str], timeout_s: float = 60.0
+    client: redis.Redis,
+    settings: Settings,
+    offer_ids: Iterable[str],
+    timeout_s: float = DEFAULT_WAIT_S,
 ) -> None:
     """Wait until the worker has written an assessment for every offer of ``offer_ids``."""
     for offer_id in offer_ids:
