@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,6 +50,18 @@ def wait_for(
             return value
         time.sleep(0.2)
     pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` TCP ports of the loopback free at this moment (for servers a test starts)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def wait_for_offers(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -23,7 +22,13 @@ from schemas.codec import Codec
 from streams.admin import create_topics, delete_namespace
 from streams.publisher import Publisher
 from streams.settings import Settings
-from tests.integration.conftest import namespace_settings, read_topic, wait_for, wait_for_offers
+from tests.integration.conftest import (
+    free_ports,
+    namespace_settings,
+    read_topic,
+    wait_for,
+    wait_for_offers,
+)
 from tests.integration.test_worker import MARKET, offer, publish_market
 from tests.service_resolution import load_local_services
 
@@ -69,21 +74,10 @@ def _alive(pid: int) -> bool:
         return stat.read().split(") ", 1)[1][0] != "Z"
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     """One broker for the module's tests (each stops and restarts it)."""
-    port, controller = _free_ports(2)
+    port, controller = free_ports(2)
     broker = Node(tmp_path_factory.mktemp("kafka-node"), port, controller)
     broker.start()
     yield broker

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from streams.publisher import Publisher
 from streams.security import check_connections
 from streams.settings import PROJECT_ROOT, Settings
 from tests.integration.conftest import (
+    free_ports,
     namespace_settings,
     read_topic,
     settings_env,
@@ -46,17 +46,6 @@ FAIL_FAST_S = 30.0  # a refused password must stop `vigie worker` well within th
 # A worker's first event waits for its start-up (models, referential): on a loaded 2-core
 # machine that alone can take a minute, which says nothing about security.
 FIRST_EVENT_S = 180.0
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _stop(pid: int) -> None:
@@ -84,7 +73,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     """A secured broker and Redis of the module's own; yields the Vigie settings reaching them."""
     local = load_local_services()
     root = tmp_path_factory.mktemp("secured")
-    kafka_port, controller_port, redis_port = _free_ports(3)
+    kafka_port, controller_port, redis_port = free_ports(3)
     pids: list[int] = []
     try:
         certs = local.make_certs(root / "certs")
