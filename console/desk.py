@@ -7,6 +7,7 @@ triage as AdviserFeedback events.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from console.access import EMAIL_ROLES, OFFER_ROLES, may_see_email, may_see_offer
+from console.auth import Identity
 from console.feedback import (
     DRAFT_VERDICTS,
     INTENT_LABELS,
@@ -38,16 +40,29 @@ MAX_OFFERS_SHOWN = 300
 MAX_DRAFT_CHARS = 8_000
 
 
+def _guarded_state(
+    console: Console,
+    me: Identity,
+    kind: str,
+    key: str,
+    roles: frozenset[str],
+    may_see: Callable[[Identity, Mapping[str, str]], bool],
+    label: str,
+) -> dict[str, str]:
+    """The ``kind`` hash of ``key`` if ``me`` may see it: 403 (counted) or 404 otherwise."""
+    if me.role not in roles:
+        raise console.refuse(me, label)
+    state = console.store.state(kind, key)
+    if state is None:
+        raise NotFound(label)
+    if not may_see(me, state):
+        raise console.refuse(me, label)
+    return state
+
+
 def _email(request: Request, console: Console, email_id: str) -> dict[str, str]:
     me = who(request)
-    if me.role not in EMAIL_ROLES:
-        raise console.refuse(me, "courriel")
-    state = console.store.state("email", email_id)
-    if state is None:
-        raise NotFound("courriel")
-    if not may_see_email(me, state):
-        raise console.refuse(me, "courriel")
-    return state
+    return _guarded_state(console, me, "email", email_id, EMAIL_ROLES, may_see_email, "courriel")
 
 
 @router.get("/courriels", response_class=HTMLResponse)
@@ -172,12 +187,6 @@ def _sort_key(value: str, kind: type) -> Any:
 @router.get("/offres/{offer_id}", response_class=HTMLResponse)
 def offer(request: Request, offer_id: str) -> HTMLResponse:
     console, me = console_of(request), who(request)
-    if me.role not in OFFER_ROLES:
-        raise console.refuse(me, "offre")
-    state = console.store.state("offer", offer_id)
-    if state is None:
-        raise NotFound("offre")
-    if not may_see_offer(me, state):
-        raise console.refuse(me, "offre")
+    state = _guarded_state(console, me, "offer", offer_id, OFFER_ROLES, may_see_offer, "offre")
     report = loads(state.get("gap_report"), {})
     return page(request, "offre.html", s=state, gaps=report.get("gaps", []), offer_id=offer_id)
