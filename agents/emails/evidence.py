@@ -57,6 +57,7 @@ from agents.emails.urgency import (
     UrgencyHit,
     _guarded,
     _sentences_with,
+    urgency_rules,
 )
 
 # Context the rules read, by the name of its tag.
@@ -114,6 +115,19 @@ def urgency_evidence(
             if _DEADLINE.search(sentence):
                 tags.add(f"deadline:{when}")
     return sorted(tags)
+
+
+def rules_and_evidence(
+    norm: str, received_at: datetime, dates: list[DateMention] | None = None
+) -> tuple[list[UrgencyHit], list[str]]:
+    """The rules that fire on ``norm``, and the evidence features of the urgency model.
+
+    Triage and the warm start both call it, so the model learns what it will be shown.
+    """
+    if dates is None:
+        dates = find_dates(norm, received_at)
+    hits = urgency_rules(norm, received_at, dates)
+    return hits, evidence_features(urgency_evidence(norm, received_at, dates), hits)
 
 
 def evidence_features(tags: Iterable[str], hits: Iterable[UrgencyHit] = ()) -> list[str]:

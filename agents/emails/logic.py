@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from agents.emails.drafts import ANSWERABLE_INTENTS, compose_draft
-from agents.emails.evidence import evidence_features, urgency_evidence
+from agents.emails.evidence import rules_and_evidence
 from agents.emails.facts import documents, find_dates, local, offer_refs
 from agents.emails.features import (
     PreparedEmail,
@@ -45,7 +45,7 @@ from agents.emails.model import (
     CachedEmail,
     EmailTriageModel,
 )
-from agents.emails.urgency import ABSOLUTE_RULES, UrgencyHit, urgency_rules
+from agents.emails.urgency import ABSOLUTE_RULES, UrgencyHit
 from sinks.outputs import Alert, Outputs, SourceRef, StateUpdate, alert_envelope
 from streams.modelstore import ManagedModel, ModelView
 
@@ -129,10 +129,9 @@ def triage_prepared(
     attached_kinds, attachment_tags = _attachment_tags(record)
     received_at = record["received_at"]
     mentions = find_dates(norm, received_at)
-    fired = urgency_rules(norm, received_at, mentions)
     # What the rules saw joins the features (the urgency model reads it; so does its learning
     # from a later verdict, which reads the cached features).
-    evidence = evidence_features(urgency_evidence(norm, received_at, mentions), fired)
+    fired, evidence = rules_and_evidence(norm, received_at, mentions)
     features = with_evidence(prepared.features, evidence)
     x = as_input(features, *attachment_tags)
     x_intent = intent_input(features, *attachment_tags)

@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from agents.emails.devset import RECEIVED_AT
-from agents.emails.evidence import evidence_features, urgency_evidence
-from agents.emails.facts import find_dates
+from agents.emails.evidence import rules_and_evidence
 from agents.emails.features import (
     PreparedEmail,
     as_input,
@@ -40,7 +39,6 @@ from agents.emails.features import (
     with_evidence,
 )
 from agents.emails.model import URGENT_WEIGHT
-from agents.emails.urgency import urgency_rules
 
 if TYPE_CHECKING:
     from agents.emails.model import EmailTriageModel
@@ -93,10 +91,7 @@ def warm_examples() -> tuple[
 
 def _with_rule_evidence(prepared: PreparedEmail) -> array[int]:
     """The features triage gives the urgency model: with what the rules saw (see evidence)."""
-    dates = find_dates(prepared.norm, RECEIVED_AT)
-    hits = urgency_rules(prepared.norm, RECEIVED_AT, dates)
-    tags = urgency_evidence(prepared.norm, RECEIVED_AT, dates)
-    return with_evidence(prepared.features, evidence_features(tags, hits))
+    return with_evidence(prepared.features, rules_and_evidence(prepared.norm, RECEIVED_AT)[1])
 
 
 def warm_up(
