@@ -21,7 +21,7 @@ urgency, not requests).
 >>> from datetime import datetime, UTC
 >>> from agents.emails.features import normalise
 >>> received = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
->>> text = normalise("Je serai bien là demain à 10h pour le rendez-vous")
+>>> text = normalise("Je serai bien présente demain à 10h pour le rendez-vous")
 >>> tags = urgency_evidence(text, received)
 >>> "confirmed" in tags, "appt:d1" in tags
 (True, True)

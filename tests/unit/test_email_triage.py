@@ -103,7 +103,10 @@ class Harness:
 
 # Runnable examples ------------------------------------------------------------------------------
 
-DOCTESTED = ("cleaning", "masking", "features", "facts", "urgency", "intents", "drafts", "model")
+DOCTESTED = (
+    "cleaning", "masking", "features", "facts", "urgency", "evidence", "intents", "drafts", "model",
+    "logic",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("name", DOCTESTED)
