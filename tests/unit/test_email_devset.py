@@ -18,6 +18,7 @@ FROZEN_SHA256 = "c555211006e01c298e684dd10ae2263548d417e5b152eb202dc31810e530c32
 HOLDOUT_SHA256 = "9584fd5d8a65ea037a514241a9d9d5c7d4392a943718b1abdfec796849de2a3d"
 HOLDOUT2_SHA256 = "f2c6667317297a146bf24b88aa6dd0127e9ab4972f12e663fc6fdc7811e567fc"
 HOLDOUT3_SHA256 = "24fa08529be91c8ce8e8a6fcc0791655e821c8c54bbe0df2db1ac8beffa4a49d"
+HOLDOUT4_SHA256 = "81d022f7355637dd01c1d7a89db237d3c452323060e35930094ce80be2d0bfb9"
 KINDS = set(devset.PII_PLACEHOLDER)
 
 
@@ -32,9 +33,18 @@ def test_the_first_two_holdouts_are_frozen_and_now_in_training() -> None:
     assert {r["id"] for r in devset.load("holdout") + devset.load("holdout2")} <= train_ids
 
 
-def test_the_third_holdout_is_frozen_apart_from_training_and_labelled_by_the_guide() -> None:
-    assert hashlib.sha256(devset.HOLDOUT3_PATH.read_bytes()).hexdigest() == HOLDOUT3_SHA256
-    holdout, train = devset.load("holdout3"), devset.load("train")
+@pytest.mark.parametrize(
+    ("split", "path", "sha256"),
+    [
+        ("holdout3", devset.HOLDOUT3_PATH, HOLDOUT3_SHA256),
+        ("holdout4", devset.HOLDOUT4_PATH, HOLDOUT4_SHA256),
+    ],
+)
+def test_the_later_holdouts_are_frozen_apart_from_training_and_labelled_by_the_guide(
+    split: str, path, sha256: str
+) -> None:
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    holdout, train = devset.load(split), devset.load("train")
     assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
     assert not {r["id"] for r in holdout} & {r["id"] for r in train + devset.load("test")}
     assert not {r["body"] for r in holdout if len(r["body"]) > 30} & {r["body"] for r in train}
