@@ -19,6 +19,19 @@ Storage is columnar (one ``array`` of floats, a row per market, and a small dict
 each mix): tens of thousands of markets pickle in tens of milliseconds, where one Python object
 per market took ten times longer, and snapshots are taken while the worker runs.
 
+Bound: markets come and go (an occupation advertised once in a bassin), and every one seen used
+to be kept for ever: the snapshot grew with the markets ever seen, towards its topic's 20 MB
+message limit. Every ``PRUNE_EVERY_DAYS`` of event time, a market whose every decayed count
+(offers, filled offers, labelled outcomes) is below :data:`PRUNE_BELOW` at the latest event time
+learnt is dropped: it weighs less than the tolerance counts are read with, so no figure of it
+could be trusted, and a market still advertised is never touched. Beyond :data:`MAX_MARKETS`
+markets (a safety net for the snapshot's size), the lightest (decayed count, then the oldest
+last event, then the key) are dropped down to 90 % of it: the least likely to reach a trusted
+count. Both depend only on the events learnt and their order, never on the clock or on when
+snapshots are taken, so a learner restored from a snapshot prunes as the one it replaces; they
+are the one place where the order events arrive in can matter (a market pruned, then an older
+event of it arriving).
+
 >>> from datetime import datetime, UTC
 >>> from agents.offers.features import OfferFacts
 >>> base = MarketBaseline(half_life_days=180)
@@ -54,6 +67,15 @@ COUNT_TOLERANCE = 0.05
 _REBASE_EXPONENT = 600.0
 _SALARY_BIN = math.log(1.0025)  # 0.25 % wide salary bins: figures to +/- 0.125 % (2.5 EUR)
 _DAYS_BIN = math.log(1.05)
+# Pruning (see the module docstring): markets whose every decayed count is below PRUNE_BELOW
+# are dropped every PRUNE_EVERY_DAYS of event time; beyond MAX_MARKETS, the lightest go down to
+# MAX_MARKETS x PRUNE_TO. A market pickles to 250-400 bytes (2 to 10 offers of varied
+# salaries), so 25,000 markets take 6-10 MB of the offer-intelligence snapshot, whose topic
+# takes 20 MB (the open offers share it).
+PRUNE_BELOW = COUNT_TOLERANCE
+PRUNE_EVERY_DAYS = 7.0
+MAX_MARKETS = 25_000
+PRUNE_TO = 0.9
 
 # Columns of a market's row: reference and last event times, then decayed sums.
 (
@@ -255,11 +277,24 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 class MarketBaseline:
     """Every market's decayed figures, a row per market key (see the module docstring)."""
 
-    def __init__(self, half_life_days: float = 180.0) -> None:
+    def __init__(
+        self,
+        half_life_days: float = 180.0,
+        *,
+        prune_below: float = PRUNE_BELOW,
+        max_markets: int = MAX_MARKETS,
+    ) -> None:
         if half_life_days <= 0:
             raise ValueError("half_life_days must be positive")
+        if max_markets < 1:
+            raise ValueError("max_markets must be at least 1")
         self.half_life_days = half_life_days
         self.rate = math.log(2.0) / (half_life_days * DAY_S)
+        self.prune_below = prune_below
+        self.max_markets = max_markets
+        self.clock = -math.inf  # latest event time learnt
+        self.next_prune = -math.inf  # event time of the next sweep
+        self.pruned = 0  # markets dropped so far
         self._rows: dict[str, int] = {}
         self._v = array("d")
         self._salary: list[dict[int, float]] = []
@@ -267,8 +302,71 @@ class MarketBaseline:
         self._contracts: list[dict[str, float]] = []
         self._qualifications: list[dict[str, float]] = []
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Snapshots taken before pruning existed load with its defaults (first sweep at the
+        next event)."""
+        self.__dict__.update(state)
+        for name, default in (
+            ("prune_below", PRUNE_BELOW),
+            ("max_markets", MAX_MARKETS),
+            ("clock", -math.inf),
+            ("next_prune", -math.inf),
+            ("pruned", 0),
+        ):
+            self.__dict__.setdefault(name, default)
+
     def __len__(self) -> int:
         return len(self._rows)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def _mass(self, row: int, now: float) -> float:
+        """The market's largest decayed count at event time ``now``."""
+        v, base = self._v, row * COLUMNS
+        scale = math.exp(-self.rate * (now - v[base + T_REF]))
+        return max(v[base + W_OFFERS], v[base + W_FILLED], v[base + W_LABELLED]) * scale
+
+    def _learnt(self, t: float) -> None:
+        """After learning an event of time ``t``: sweep when due, or when over the cap."""
+        if t > self.clock:
+            self.clock = t
+        if self.clock >= self.next_prune or len(self._rows) > self.max_markets:
+            self.prune(self.clock)
+            self.next_prune = self.clock + PRUNE_EVERY_DAYS * DAY_S
+
+    def prune(self, now: float) -> int:
+        """Drop the negligible markets at event time ``now``, then the lightest beyond
+        ``max_markets``; returns how many were dropped."""
+        masses = {key: self._mass(row, now) for key, row in self._rows.items()}
+        drop = {key for key, mass in masses.items() if mass < self.prune_below}
+        if len(self._rows) - len(drop) > self.max_markets:
+            v, target = self._v, int(self.max_markets * PRUNE_TO)
+            kept = [key for key in self._rows if key not in drop]
+            # Heaviest first; ties (equal counts) by the latest event, then by key.
+            kept.sort(key=lambda k: (-masses[k], -v[self._rows[k] * COLUMNS + T_LAST], k))
+            drop.update(kept[target:])
+        if drop:
+            self._compact(drop)
+        return len(drop)
+
+    def _compact(self, drop: set[str]) -> None:
+        """Rebuild the columns without the markets of ``drop``, the others in their order."""
+        rows, v = self._rows, self._v
+        new_v = array("d")
+        mixes = (self._salary, self._days, self._contracts, self._qualifications)
+        new_mixes: tuple[list[dict], ...] = ([], [], [], [])
+        new_rows: dict[str, int] = {}
+        for key, row in rows.items():
+            if key in drop:
+                continue
+            new_rows[key] = len(new_rows)
+            new_v.extend(v[row * COLUMNS : (row + 1) * COLUMNS])
+            for old, new in zip(mixes, new_mixes, strict=True):
+                new.append(old[row])
+        self._rows, self._v = new_rows, new_v
+        self._salary, self._days, self._contracts, self._qualifications = new_mixes
+        self.pruned += len(drop)
 
     def _row(self, key: str, t: float) -> int:
         row = self._rows.get(key)
@@ -331,6 +429,7 @@ class MarketBaseline:
                 v[base + S_RANK] += w * rank
                 quals = self._qualifications[row]
                 quals[facts.qualification] = quals.get(facts.qualification, 0.0) + w
+        self._learnt(t)
 
     def learn_outcome(
         self, keys: Iterable[str], t: float, *, days_to_fill: float | None, hard: bool | None
@@ -347,6 +446,7 @@ class MarketBaseline:
                 v[base + W_LABELLED] += w
                 if hard:
                     v[base + W_HARD] += w
+        self._learnt(t)
 
     def figures(self, key: str, t: float) -> MarketFigures | None:
         """Figures of market ``key`` read at event time ``t`` (never before its last event)."""

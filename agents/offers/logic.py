@@ -231,6 +231,7 @@ class OffersHandler:
             "hard_to_fill": s.risk.summary(),
             "open_offers": len(s.open_offers),
             "markets": len(s.baseline),
+            "markets_pruned": s.baseline.pruned,
             "baseline_half_life_days": s.baseline.half_life_days,
             "closed_unknown": s.closed_unknown,
             "censored": s.censored,

@@ -148,3 +148,99 @@ def test_a_large_baseline_pickles_fast_and_round_trips() -> None:
     key = "R0001|bassin:0001"
     assert again.figures(key, T0).salary_quartiles() == base.figures(key, T0).salary_quartiles()
     assert len(again) == len(base)
+
+
+def churn(base: MarketBaseline, days: int, per_day: int = 20, live: str = KEY) -> list[int]:
+    """Markets that come and go (each advertised on one day only) beside one live market
+    advertised every day; returns the number of markets held after each 100 days."""
+    rng = random.Random(5)
+    held = []
+    for day in range(days):
+        t = T0 + day * DAY
+        for i in range(per_day):
+            base.learn_offer([f"R{day:05d}|bassin:{i:04d}"], facts(rng.uniform(1500, 3000)), t)
+        base.learn_offer([live], facts(rng.uniform(1800, 2400)), t)
+        if day % 7 == 3:
+            base.learn_outcome([live], t, days_to_fill=rng.uniform(1, 40), hard=day % 2 == 0)
+        if day % 100 == 99:
+            held.append(len(base))
+    return held
+
+
+def test_markets_that_stop_being_advertised_are_pruned_so_the_state_stays_bounded() -> None:
+    half_life = 30
+    base = MarketBaseline(half_life_days=half_life)
+    held = churn(base, days=1200)
+    # One offer falls below PRUNE_BELOW (0.05) after log2(20) = 4.3 half-lives: 130 days of
+    # one-day markets at most, swept weekly, plus the live one.
+    bound = 20 * (math.ceil(half_life * math.log2(20)) + 7) + 1
+    assert max(held) <= bound, held
+    # Flat once markets die as fast as they come: within one week's new markets (the sweep).
+    assert max(held[3:]) - min(held[3:]) <= 20 * 7, held
+    assert base.pruned == 20 * 1200 + 1 - len(base)
+    unbounded = MarketBaseline(half_life_days=half_life, prune_below=0.0, max_markets=10**9)
+    assert churn(unbounded, days=300)[-1] == 20 * 300 + 1, "without pruning every market stays"
+    # The snapshot's share stays bounded too.
+    assert len(pickle.dumps(base, protocol=5)) < len(pickle.dumps(unbounded, protocol=5)) / 2
+
+
+def test_pruning_leaves_a_live_markets_figures_exactly_as_they_were() -> None:
+    pruned = MarketBaseline(half_life_days=30)
+    kept = MarketBaseline(half_life_days=30, prune_below=0.0, max_markets=10**9)
+    churn(pruned, days=400)
+    churn(kept, days=400)
+    assert len(pruned) < len(kept) / 2
+    at = T0 + 400 * DAY
+    a, b = pruned.figures(KEY, at), kept.figures(KEY, at)
+    assert a is not None and b is not None
+    for name in ("offers", "offers_raw", "salary_count", "labelled_count", "hard_share"):
+        assert getattr(a, name) == getattr(b, name), name
+    assert a.salary_quartiles() == b.salary_quartiles()
+    assert a.median_days_to_fill() == b.median_days_to_fill()
+    assert a.contract_shares == b.contract_shares
+    recent = f"R{399:05d}|bassin:0003"
+    assert pruned.figures(recent, at).offers == kept.figures(recent, at).offers  # type: ignore[union-attr]
+    assert f"R{0:05d}|bassin:0003" not in pruned
+
+
+def test_beyond_the_cap_the_lightest_markets_go_first() -> None:
+    base = MarketBaseline(max_markets=100)
+    for i in range(150):  # market i gets i + 1 offers, all on the same day: none is negligible
+        for _ in range(i + 1):
+            base.learn_offer([f"R{i:04d}|bassin:0001"], facts(), T0)
+    assert len(base) <= 100
+    assert "R0149|bassin:0001" in base and "R0000|bassin:0001" not in base
+    heaviest = [f"R{i:04d}|bassin:0001" for i in range(150 - len(base), 150)]
+    assert all(key in base for key in heaviest)
+
+
+def test_pruning_is_deterministic_and_survives_a_restore_from_a_snapshot() -> None:
+    """A learner restored from a snapshot mid-way prunes exactly as one that never stopped."""
+    rng = random.Random(11)
+    events = [
+        (T0 + day * DAY, f"R{rng.randrange(300):04d}|bassin:{rng.randrange(5):04d}", pay)
+        for day in range(600)
+        for pay in (rng.uniform(1500, 3000) for _ in range(rng.randrange(1, 6)))
+    ]
+    straight = MarketBaseline(half_life_days=20, max_markets=400)
+    restored = MarketBaseline(half_life_days=20, max_markets=400)
+    for n, (t, key, pay) in enumerate(events):
+        straight.learn_offer([key], facts(pay), t)
+        restored.learn_offer([key], facts(pay), t)
+        if n % 97 == 0:
+            restored = pickle.loads(pickle.dumps(restored, protocol=5))  # noqa: S301
+    assert straight.pruned > 0
+    assert straight.__dict__ == restored.__dict__
+
+
+def test_a_snapshot_from_before_pruning_loads_and_prunes_at_its_next_event() -> None:
+    base = MarketBaseline(half_life_days=10)
+    base.learn_offer(["old|bassin:0001"], facts(), T0)
+    base.learn_offer([KEY], facts(), T0)
+    state = dict(base.__dict__)
+    for name in ("prune_below", "max_markets", "clock", "next_prune", "pruned"):
+        del state[name]
+    old = MarketBaseline.__new__(MarketBaseline)
+    old.__setstate__(state)
+    old.learn_offer([KEY], facts(), T0 + 100 * DAY)  # 10 half-lives later: "old" is negligible
+    assert "old|bassin:0001" not in old and KEY in old and old.pruned == 1
