@@ -65,7 +65,8 @@ NOT_NAME_WORDS = frozenset(
     rsa are ass aif cpf poec rdv cv ok pdf url www http https rue avenue boulevard chemin
     allée impasse place route lundi mardi mercredi jeudi vendredi samedi dimanche janvier
     février fevrier mars avril mai juin juillet août aout septembre octobre novembre
-    décembre decembre saint sainte objet message urgent important re tr fwd fw cc date""".split()
+    décembre decembre saint sainte objet message urgent important re tr fwd fw cc date
+    service services équipe equipe direction recrutement ressources humaines rh""".split()
 )
 PARTICLES = frozenset(
     "de du des d' la le van von der den da dos das del della di ben bin bou el al ould ibn".split()
@@ -315,6 +316,8 @@ _FIELD = re.compile(
     r"(?i)\b(?:nom(?: et | & |, )pr[ée]noms?|pr[ée]noms?(?: et | & |, )nom|nom complet|"
     r"titulaire(?: du compte)?|full name|name|sign[ée])[ \t]*:[ \t]*"
 )
+# The sender and recipients of a quoted or forwarded message (« De : Virginie Castel »).
+_HEADER = re.compile(r"(?im)^[ \t>*]*(?:de|from|[àa]|to|cc|envoy[ée] par)[ \t]*:[ \t]*")
 _HTML_BREAK = re.compile(r"<[^<>\n]{0,200}>")
 
 
@@ -384,6 +387,13 @@ def _placed_names(text: str, vocab: Any = None) -> list[tuple[int, int]]:
         found = _slot_name(line, field.end())
         if found is not None:
             spans.append(found)
+    for header in _HEADER.finditer(view):
+        end = view.find("\n", header.end())
+        line = view[header.end() : end if end >= 0 else len(view)]
+        line = re.split(r"[<\[(;]", line, maxsplit=1)[0]  # « Nom <adresse> », « [mailto:...] »
+        found = _slot_name(line, header.end())
+        if found is not None:
+            spans.append(found)
     spans += _introduced_names(view) + _cased_signature_lines(view, vocab)
     spans += _closing_lines(view, vocab)
     return spans
@@ -405,16 +415,57 @@ def _closing_lines(view: str, vocab: Any) -> list[tuple[int, int]]:
     history = _HISTORY.search(view)
     end = history.start() if history else len(view)
     lines = [m for m in _LINE.finditer(view, 0, end) if m.group().strip()]
+    while lines and _identifier_line(lines[-1].group()):
+        lines.pop()  # « ID 9154207N », « 07 00 00 00 41 » under the name
     if not lines:
         return []
     last = lines[-1]
-    words = _words(last.group())
     found = _slot_name(last.group(), last.start())
-    if found is None or not 2 <= len(words) <= 3:
-        return []
-    if any(_common(w, vocab) and not is_first_name(w) for *_, w in words):
+    if found is not None:
+        words = [w for *_, w in _words(view[found[0] : found[1]])]
+        if not 2 <= len(words) <= 3:
+            return []
+        if any(_common(w, vocab) and not is_first_name(w) for w in words):
+            return []
+        return [found]
+    found = _bare_name(last.group(), last.start())
+    # In one casing, a name is told from two French words by a word no vocabulary holds
+    # (« ould-ahmed », « benhaddou »); « merci infiniment » has none.
+    if found is None or all(_common(w, vocab) for *_, w in _words(view[found[0] : found[1]])):
         return []
     return [found]
+
+
+_IDENTIFIER = re.compile(
+    r"(?i)[ \t>*•\-]*(?:(?:id|identifiant|n°|num[ée]ro|t[ée]l|tel|mob)\b[ .:]*)?"
+)
+
+
+def _identifier_line(line: str) -> bool:
+    """A line that only holds an identifier, a phone or an e-mail address, maybe labelled."""
+    rest = line[_IDENTIFIER.match(line).end() :]  # type: ignore[union-attr]
+    trailer = _TRAILER.search(rest)
+    return bool(rest.strip()) and trailer is not None and trailer.start() == 0
+
+
+def _bare_name(line: str, offset: int) -> tuple[int, int] | None:
+    """Two or three words of one casing alone on a message's last line (« salima benhaddou »,
+    « SIVAKUMAR THARSHAN »): where a signature stands, typed in lower case or in capitals."""
+    trailer = _TRAILER.search(line)
+    core = line[: trailer.start() if trailer else len(line)]
+    words = _words(core)
+    if not 2 <= len(words) <= 3 or core[: words[0][0]].strip(" \t>-–—*•"):
+        return None
+    if core[words[-1][1] :].strip(" \t.,") or any(
+        not _adjacent(core, words[k - 1][1], words[k][0]) for k in range(1, len(words))
+    ):
+        return None
+    texts = [w for *_, w in words]
+    if not (all(w.islower() for w in texts) or all(w.isupper() for w in texts)):
+        return None
+    if any(len(w) < 2 or _fold(w) in _common_words() or _fold(w) in _not_in_slot() for w in texts):
+        return None
+    return offset + words[0][0], offset + words[-1][1]
 
 
 # « Je m'appelle Kandiah RAVINDRAN », « Je suis LI Mei », « my name is ... »: what follows a

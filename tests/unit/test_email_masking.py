@@ -115,6 +115,13 @@ def test_every_personal_datum_the_simulator_writes_is_masked() -> None:
         ("Mon fils Lucas Da Silva est malade.", "Mon fils <NOM> est malade."),
         ("née le 12/03/1988, numéro allocataire CAF 2345678",
          "née le <DATE_NAISSANCE>, numéro allocataire CAF <CAF>"),
+        # the last line, in one casing, even above an identifier or beside a phone
+        ("c urgent\nnadira ould-benhamza 07 00 00 00 41", "c urgent\n<NOM> <TEL>"),
+        ("COMMENT JE FAIS ??\nTHARMALINGAM KOVINTHAN\nID 9154207N",
+         "COMMENT JE FAIS ??\n<NOM>\nID <ID_FT>"),
+        # the sender of a quoted message
+        ("Voici.\n\n-----Message d'origine-----\nDe : Virginie Castelnaudary <v@example.org>",
+         "Voici.\n\n-----Message d'origine-----\nDe : <NOM> <<EMAIL>>"),
     ],
 )  # fmt: skip
 def test_full_names_and_guide_identifiers_are_masked(text: str, kept: str) -> None:
@@ -129,6 +136,8 @@ def test_full_names_and_guide_identifiers_are_masked(text: str, kept: str) -> No
         "Merci Karim, à jeudi.",  # a lone first name
         "Mon RIB et ma carte Vitale sont joints.",
         "Offre 190HCYJ, réclamation n° 2024-77812.",  # reference numbers
+        "Je vous remercie.\nmerci infiniment",  # a last line of French words
+        "De : Service Relations Usagers",  # a service sends the quoted message
     ],
 )
 def test_what_the_guide_does_not_count_as_personal_data_is_kept(text: str) -> None:
