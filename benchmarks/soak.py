@@ -1,11 +1,19 @@
 """``make soak``: a million simulated events through one worker, at a steady rate, sampled.
 
-    .venv/bin/python benchmarks/soak.py [--events 1000000] [--rate 1000] [--no-replay]
+    .venv/bin/python benchmarks/soak.py [--events 1000000] [--rate 400] [--state-ttl-days 30]
+                                        [--no-replay]
 
 One ``vigie worker`` on a throw-away namespace follows simulated agency traffic published at
 ``--rate`` events/s (a live stream, not a backlog). Every ``--sample-s`` seconds the run records
 the worker's resident memory (VmRSS), its consumer group's lag on the input topics, Redis's
-memory and, less often, the size of every model's latest snapshot. At the end: event-to-alert
+memory and, less often, the run's own Redis keys and their memory (``MEMORY USAGE``; the server's
+``used_memory`` counts other namespaces too) and the size of every model's latest snapshot.
+
+State hashes expire ``VIGIE_STATE_TTL_S`` after their last write, in wall time, while the soak
+simulates a day in about a second: the worker runs with that TTL scaled to the simulated clock
+(``--state-ttl-days`` simulated days, 30 as in production, i.e. ``days x
+spontaneous_per_day / rate`` seconds), so the run shows the bound production has. Stream caps
+are production's. At the end: event-to-alert
 latency of every alert, RSS at 10 %, 50 % and 100 % of the events, snapshot sizes and Redis
 memory over time, then ``vigie replay --models recorded`` over the whole run. The figures go
 to stdout and ``benchmarks/results/soak.json``.
@@ -14,7 +22,9 @@ to stdout and ``benchmarks/results/soak.json``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import signal
 import sys
 import tempfile
@@ -37,6 +47,7 @@ from streams.modelstore import KafkaModelStore  # noqa: E402
 from streams.security import open_redis  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 from streams.simulate import run_simulation  # noqa: E402
+from streams.simulator import SimConfig  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -53,6 +64,36 @@ def rss_mib(pid: int) -> float | None:
 
 
 MODELS = ("offer-intelligence", "offer-jobseeker-supply", "jobseeker-diagnostic", "email-triage")
+
+
+def scaled_state_ttl_s(days: float, rate: float) -> int:
+    """Wall seconds in which the simulator publishing ``rate`` events/s covers ``days``
+    simulated days, counted on its spontaneous events (scheduled closures and exits add to the
+    rate, so the TTL covers somewhat fewer simulated days than asked)."""
+    return max(1, math.ceil(days * SimConfig().spontaneous_per_day / rate))
+
+
+def namespace_redis(client: Any, settings: Settings) -> tuple[int, float]:
+    """(keys, MiB by ``MEMORY USAGE``) of this run's namespace in Redis."""
+    keys = used = 0
+    batch: list[bytes] = []
+
+    def flush() -> int:
+        pipe = client.pipeline(transaction=False)
+        for key in batch:
+            pipe.memory_usage(key, samples=0)
+        total = sum(n or 0 for n in pipe.execute())
+        batch.clear()
+        return total
+
+    for key in client.scan_iter(match=settings.key("*"), count=2000):
+        keys += 1
+        batch.append(key)
+        if len(batch) >= 2000:
+            used += flush()
+    if batch:
+        used += flush()
+    return keys, used / 2**20
 
 
 def snapshot_sizes(store: KafkaModelStore) -> dict[str, int]:
@@ -84,6 +125,9 @@ class Sampler:
         }
         if snapshots:
             row["snapshots"] = snapshot_sizes(self.store)
+            row["redis_keys"], row["redis_namespace_mib"] = namespace_redis(
+                self.redis, self.settings
+            )
         self.samples.append(row)
         return row
 
@@ -162,10 +206,21 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
         "rss_mib": {
             f"{int(s * 100)}%": _at_share(samples, total, s)["rss_mib"] for s in (0.1, 0.5, 1.0)
         },
+        "state_ttl_s": settings.state_ttl_s,
         "redis_used_mib": {
             f"{int(s * 100)}%": _at_share(samples, total, s)["redis_used_mib"]
             for s in (0.1, 0.5, 1.0)
         },
+        "redis_namespace": [
+            {
+                "t_s": r["t_s"],
+                "done": r["done"],
+                "keys": r["redis_keys"],
+                "mib": round(r["redis_namespace_mib"], 1),
+            }
+            for r in samples
+            if "redis_keys" in r
+        ],
         "snapshots": [
             {"t_s": r["t_s"], "done": r["done"], **r["snapshots"]}
             for r in samples
@@ -193,9 +248,13 @@ def report(f: dict[str, Any]) -> None:
         + ", ".join(f"{v:.0f}" for v in f["rss_mib"].values() if v is not None)
     )
     print(
-        "Redis used memory (MiB) at 10 %, 50 %, 100 %: "
+        "Redis used memory (MiB, whole server) at 10 %, 50 %, 100 %: "
         + ", ".join(f"{v:.1f}" for v in f["redis_used_mib"].values())
     )
+    ns = f["redis_namespace"]
+    print(f"the run's Redis keys (state TTL {f['state_ttl_s']} s):")
+    for row in ns[:: max(1, len(ns) // 8)] + ns[-1:]:
+        print("  ", row)
     lat = f["alert_latency_ms"]
     print(
         f"event-to-alert latency (ms): {lat['count']:,} alerts, p50 {lat['p50']}, "
@@ -220,11 +279,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--sample-s", type=float, default=10.0)
     parser.add_argument("--stall-s", type=float, default=300.0)
+    parser.add_argument(
+        "--state-ttl-days",
+        type=float,
+        default=30.0,
+        help="simulated days a state hash lives (VIGIE_STATE_TTL_S scaled to the run)",
+    )
     parser.add_argument("--no-replay", action="store_true")
     args = parser.parse_args()
     # make runs us in the background with SIGINT ignored: a SIGTERM must still clean up.
     signal.signal(signal.SIGTERM, _interrupted)
-    settings = namespace.bench_settings()
+    settings = dataclasses.replace(
+        namespace.bench_settings(),
+        state_ttl_s=scaled_state_ttl_s(args.state_ttl_days, args.rate),
+    )
     namespace.check_services(settings)
     namespace.create(settings)
     try:
