@@ -32,6 +32,9 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 FETCH_CACHE = 4  # history payloads kept after a fetch (a replay swaps back and forth)
+# What one history fetch asks the broker for: less than a snapshot, so each fetch returns one
+# snapshot (a first record batch comes whole whatever its size), never the ones after it.
+FETCH_BYTES = 1_048_576
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,17 @@ class KafkaModelStore:
         return self._history
 
     def _fetch(self, topic: str, offset: int) -> bytes:
-        """The payload of the message at ``offset`` (one partition): a history snapshot's."""
+        """The payload of the message at ``offset`` (one partition): a history snapshot's.
+
+        The fetcher asks for that message alone: a fetch returns the first record batch whole
+        however large (KIP-74), so byte limits of one message keep the broker from sending the
+        snapshots after it (librdkafka's defaults fetch up to 50 MB and queue 64 MB more), and
+        the partition is unassigned once it is read, so nothing is prefetched while the replay
+        scores. A replay swapping versions of 10-20 MB snapshots otherwise pulled a hundred MB
+        for each, which on a loaded machine took longer than the deadline (« cannot read
+        model-snapshots at 35 » over a soak). The deadline restarts while data arrives, and
+        the last error the consumer reported is in the exception.
+        """
         with self._fetch_lock:
             cached = self._fetched.get((topic, offset))
             if cached is not None:
@@ -274,20 +287,42 @@ class KafkaModelStore:
                         **self._kafka,
                         "group.id": "vigie-modelstore-reader",
                         "enable.auto.commit": False,
+                        "fetch.max.bytes": FETCH_BYTES,
+                        "max.partition.fetch.bytes": FETCH_BYTES,
+                        "queued.max.messages.kbytes": FETCH_BYTES // 1024,
+                        "queued.min.messages": 1,
                     }
                 )
             self._fetcher.assign([TopicPartition(topic, 0, offset)])
-            deadline = time.monotonic() + self._timeout_s
-            while time.monotonic() < deadline:
-                msg = self._fetcher.poll(1.0)
-                if msg is None or msg.error() or msg.offset() != offset:
-                    continue
-                value: bytes = msg.value()
-                if len(self._fetched) >= FETCH_CACHE:
-                    self._fetched.pop(next(iter(self._fetched)))
-                self._fetched[(topic, offset)] = value
-                return value
-            raise ServiceUnavailableError(f"model store: cannot read {topic} at {offset}")
+            try:
+                return self._poll_for(topic, offset)
+            finally:
+                self._fetcher.unassign()
+
+    def _poll_for(self, topic: str, offset: int) -> bytes:
+        assert self._fetcher is not None
+        deadline, last_error = time.monotonic() + self._timeout_s, None
+        while time.monotonic() < deadline:
+            msg = self._fetcher.poll(1.0)
+            if msg is None:
+                continue
+            if msg.error():
+                last_error = msg.error()
+                if last_error.fatal():
+                    break
+                continue
+            if msg.offset() != offset:
+                deadline = time.monotonic() + self._timeout_s  # data flows: not stuck
+                continue
+            value: bytes = msg.value()
+            if len(self._fetched) >= FETCH_CACHE:
+                self._fetched.pop(next(iter(self._fetched)))
+            self._fetched[(topic, offset)] = value
+            return value
+        raise ServiceUnavailableError(
+            f"model store: cannot read {topic} at {offset} within {self._timeout_s:.0f}s"
+            + (f": {last_error}" if last_error is not None else "")
+        )
 
     def _read_topic(self, topic: str, *, lazy: bool = False) -> list[Snapshot]:
         consumer = Consumer(
