@@ -316,6 +316,33 @@ _FIELD = re.compile(
     r"(?i)\b(?:nom(?: et | & |, )pr[ée]noms?|pr[ée]noms?(?: et | & |, )nom|nom complet|"
     r"titulaire(?: du compte)?|full name|name|sign[ée])[ \t]*:[ \t]*"
 )
+# « Nom : TRAN » and « Prénom : Van Long » on lines of their own, within a few lines.
+_SPLIT_FIELD = re.compile(
+    r"(?im)^[ \t>*•\-|]*(nom(?: de famille| de naissance| d'usage)?|pr[ée]noms?)[ \t]*:[ \t]*"
+    r"([^\W\d_][^\n|;,]{0,60}?)[ \t.]*$"
+)
+
+
+def _split_fields(view: str) -> list[tuple[int, int]]:
+    """The values of a surname field and a first-name field written apart, each a part of a
+    name: together they are the full name the guide counts (a lone one is not masked)."""
+    fields = [
+        (m, _fold(m.group(1)).startswith("pre"), view.count("\n", 0, m.start()))
+        for m in _SPLIT_FIELD.finditer(view)
+    ]
+    spans = []
+    for m, is_first, line in fields:
+        if not any(other != is_first and abs(n - line) <= 3 for _, other, n in fields):
+            continue
+        words = _words(m.group(2))
+        if not 1 <= len(words) <= 3 or not all(w[:1].isupper() for *_, w in words):
+            continue
+        if any(_fold(w) in _not_in_slot() for *_, w in words):
+            continue
+        spans.append((m.start(2) + words[0][0], m.start(2) + words[-1][1]))
+    return spans
+
+
 # The sender and recipients of a quoted or forwarded message (« De : Virginie Castel »).
 _HEADER = re.compile(r"(?im)^[ \t>*]*(?:de|from|[àa]|to|cc|envoy[ée] par)[ \t]*:[ \t]*")
 _HTML_BREAK = re.compile(r"<[^<>\n]{0,200}>")
@@ -340,6 +367,8 @@ def _slot_name(line: str, offset: int) -> tuple[int, int] | None:
     if not all(w[:1].isupper() or _fold(w) in PARTICLES for _, _, w in words):
         return None
     folded = [_fold(w) for _, _, w in words]
+    if folded[0] in PARTICLES and words[0][2].isupper() and words[1][2].isupper():
+        folded = folded[1:]  # « LE CORRE Julien », « DA SILVA Ana »: the particle opens it
     # A name's place vouches for its words (« Mai », « Ait », « Hà » are common words too);
     # only a first word that is a common word, or an institution's or a greeting's word
     # anywhere, says the line is something else (« Bonne journée », « France Travail »).
@@ -387,6 +416,7 @@ def _placed_names(text: str, vocab: Any = None) -> list[tuple[int, int]]:
         found = _slot_name(line, field.end())
         if found is not None:
             spans.append(found)
+    spans += _split_fields(view)
     for header in _HEADER.finditer(view):
         end = view.find("\n", header.end())
         line = view[header.end() : end if end >= 0 else len(view)]
@@ -522,11 +552,46 @@ def _cased_signature_lines(view: str, vocab: Any) -> list[tuple[int, int]]:
     return spans
 
 
+_TITLED = re.compile(
+    r"(?<![^\W\d_])(?:M\.|Mr\.?|Mme\.?|Mlle\.?|Monsieur|Madame|Mademoiselle|Ma[iî]tre|Me|Dr\.?)"
+    r"[ \t\u00a0]+"
+)
+
+
+def _titled_names(view: str, vocab: Any) -> list[tuple[int, int]]:
+    """« M. KAYA Emre », « Mme NGUYEN Thi Thu Hà »: a title, then a surname in capitals and
+    first names capitalised (either order). A title before a surname alone stays (« Madame
+    Lefèvre »), as the guide says."""
+    spans = []
+    for title in _TITLED.finditer(view):
+        words = _words(view[title.end() : title.end() + 80])[:4]
+        run: list[tuple[int, int, str]] = []
+        for k, word in enumerate(words):
+            if k and not _adjacent(view, title.end() + words[k - 1][1], title.end() + word[0]):
+                break
+            if not word[2][:1].isupper() or _fold(word[2]) in _not_in_slot():
+                break
+            run.append(word)
+        while len(run) > 2 and _common(run[-1][2], vocab) and not is_first_name(run[-1][2]):
+            run.pop()  # « M. KAYA Emre Demande »: the next word starts the sentence
+        caps = [w for *_, w in run if w.isupper() and len(w) >= 2]
+        title_case = [w for *_, w in run if not w.isupper()]
+        if len(run) < 2 or not caps or not title_case:
+            continue
+        if any(_fold(w) in _common_words() and _fold(w) not in PARTICLES for w in caps):
+            continue
+        if any(_common(w, vocab) and not is_first_name(w) for w in title_case):
+            continue
+        spans.append((title.end() + run[0][0], title.end() + run[-1][1]))
+    return spans
+
+
 def name_spans(text: str, doc: Any | None) -> list[tuple[int, int]]:
     """Character spans of the full names in ``text`` (``doc`` is spaCy's parse of it)."""
     vocab = doc.vocab if doc is not None else None
     spans = _list_names(text, vocab) + _signature_names(_line_view(text), vocab)
     spans += _known_surname_pairs(text, vocab) + _placed_names(text, vocab)
+    spans += _titled_names(text, vocab)
     if doc is not None:
         spans += _entity_names(doc)
     spans.sort()

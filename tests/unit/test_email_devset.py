@@ -26,21 +26,23 @@ def test_the_test_half_is_frozen() -> None:
     assert hashlib.sha256(devset.TEST_PATH.read_bytes()).hexdigest() == FROZEN_SHA256
 
 
-def test_the_first_three_holdouts_are_frozen_and_now_in_training() -> None:
-    assert hashlib.sha256(devset.HOLDOUT_PATH.read_bytes()).hexdigest() == HOLDOUT_SHA256
-    assert hashlib.sha256(devset.HOLDOUT2_PATH.read_bytes()).hexdigest() == HOLDOUT2_SHA256
-    assert hashlib.sha256(devset.HOLDOUT3_PATH.read_bytes()).hexdigest() == HOLDOUT3_SHA256
-    train_ids = {r["id"] for r in devset.load("train")}
-    measured = devset.load("holdout") + devset.load("holdout2") + devset.load("holdout3")
-    assert {r["id"] for r in measured} <= train_ids
-
-
-def test_the_fourth_holdout_is_frozen_apart_from_training_and_labelled_by_the_guide() -> None:
-    assert hashlib.sha256(devset.HOLDOUT4_PATH.read_bytes()).hexdigest() == HOLDOUT4_SHA256
-    holdout, train = devset.load("holdout4"), devset.load("train")
+@pytest.mark.parametrize(
+    ("split", "path", "sha256"),
+    [
+        ("holdout", devset.HOLDOUT_PATH, HOLDOUT_SHA256),
+        ("holdout2", devset.HOLDOUT2_PATH, HOLDOUT2_SHA256),
+        ("holdout3", devset.HOLDOUT3_PATH, HOLDOUT3_SHA256),
+        ("holdout4", devset.HOLDOUT4_PATH, HOLDOUT4_SHA256),
+    ],
+)
+def test_the_holdouts_are_frozen_labelled_by_the_guide_and_in_training_once_measured(
+    split: str, path, sha256: str
+) -> None:
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    holdout = devset.load(split)
     assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
-    assert not {r["id"] for r in holdout} & {r["id"] for r in train + devset.load("test")}
-    assert not {r["body"] for r in holdout if len(r["body"]) > 30} & {r["body"] for r in train}
+    assert {r["id"] for r in holdout} <= {r["id"] for r in devset.load("train")}
+    assert not {r["id"] for r in holdout} & {r["id"] for r in devset.load("test")}
     for row in holdout:
         assert row["intent"] in INTENTS
         assert (row["urgency_category"] == "none") is (not row["urgent"])

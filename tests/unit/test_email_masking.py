@@ -119,6 +119,11 @@ def test_every_personal_datum_the_simulator_writes_is_masked() -> None:
         ("c urgent\nnadira ould-benhamza 07 00 00 00 41", "c urgent\n<NOM> <TEL>"),
         ("COMMENT JE FAIS ??\nTHARMALINGAM KOVINTHAN\nID 9154207N",
          "COMMENT JE FAIS ??\n<NOM>\nID <ID_FT>"),
+        # a title before a surname in capitals and a first name; fields written apart
+        ("Objet : curatelle de M. KAYA Emre", "Objet : curatelle de M. <NOM>"),
+        ("Mes coordonnées :\nNom : NDIAYE\nPrénom : Awa\n", "Mes coordonnées :\nNom : <NOM>\nPrénom : <NOM>\n"),
+        ("-----Message d'origine-----\nDe : LE CORRE Julien\nEnvoyé : lundi",
+         "-----Message d'origine-----\nDe : <NOM>\nEnvoyé : lundi"),
         # the sender of a quoted message
         ("Voici.\n\n-----Message d'origine-----\nDe : Virginie Castelnaudary <v@example.org>",
          "Voici.\n\n-----Message d'origine-----\nDe : <NOM> <<EMAIL>>"),
@@ -138,6 +143,8 @@ def test_full_names_and_guide_identifiers_are_masked(text: str, kept: str) -> No
         "Offre 190HCYJ, réclamation n° 2024-77812.",  # reference numbers
         "Je vous remercie.\nmerci infiniment",  # a last line of French words
         "De : Service Relations Usagers",  # a service sends the quoted message
+        "Nom : Vérifié",  # a field alone, and not a name's
+        "Bonjour Madame Lefèvre,\nmerci.",
     ],
 )
 def test_what_the_guide_does_not_count_as_personal_data_is_kept(text: str) -> None:
