@@ -78,6 +78,9 @@ GAP_SUMMARY = {
     "qualification_above_norm": "qualification au-dessus de la norme locale",
 }
 RELATED_OCCUPATIONS = 2
+# Entries of each per-market cache of the handler (contexts, Redis entity ids): cleared when
+# full, as markets come and go for ever (benchmarks/memory_growth.py).
+CACHE_LIMIT = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +260,7 @@ class OffersHandler:
         if found is None:
             context = market_context(self.ref, rome, bassin, dep, region)
             found = self._contexts[key] = (context, tension_prior(context))
-            if len(self._contexts) > 50_000:
+            if len(self._contexts) > CACHE_LIMIT:
                 self._contexts.clear()
         return found
 
@@ -604,6 +607,8 @@ class OffersHandler:
         for key in keys:
             entity = self._potential_ids.get(key)
             if entity is None:  # "G1603|bassin:8420" -> "G1603:bassin:8420"
+                if len(self._potential_ids) >= CACHE_LIMIT:  # one per market ever seen: bounded
+                    self._potential_ids.clear()
                 entity = self._potential_ids[key] = key.replace("|", ":", 1)
             open_offers, positions = offers.counts(key)
             seekers = supply.active(key) if supply is not None else 0

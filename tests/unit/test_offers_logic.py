@@ -368,3 +368,21 @@ def test_euros_uses_french_grouping() -> None:
     assert euros(2150.4) == "2 150 €"
     assert euros(980) == "980 €"
     assert not math.isnan(float(euros(1000).split()[0]))
+
+
+def test_the_per_market_caches_stay_bounded_as_markets_come_and_go(
+    ref: Referential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by benchmarks/memory_growth.py: the Redis ids of the markets' potential hashes
+    were cached for every market ever seen."""
+    import agents.offers.logic as logic
+
+    monkeypatch.setattr(logic, "CACHE_LIMIT", 20)
+    h = handler(ref)
+    out = Outputs()
+    codes = ref.rome_codes()[:40]
+    post(h, out, [offer(f"O{i}", 2000.0, rome_code=code) for i, code in enumerate(codes)])
+    inner = h.handler  # type: ignore[attr-defined]
+    assert len({s.entity_id for s in out.states if s.kind == "potential"}) > 20
+    assert len(inner._potential_ids) <= 20
+    assert len(inner._contexts) <= 21
