@@ -57,8 +57,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "<NIR>",
         re.compile(
-            rf"(?<![\d])[12]{_SEP}\d{{2}}{_SEP}(?:0[1-9]|1[0-2]|[2-9]\d){_SEP}(?:\d{{2}}|2[AB])"
-            rf"{_SEP}\d{{3}}{_SEP}\d{{3}}(?:{_SEP}\d{{2}})?(?![\d])",
+            rf"(?<![\d])[12]{_SEP}\d{{2}}{_SEP}(?:0[1-9]|1[0-2]|[2-9]\d){_SEP}"
+            # département and commune: « 75 111 », « 2A 004 », overseas « 971 20 »
+            rf"(?:(?:\d{{2}}|2[AB]){_SEP}\d{{3}}|9[78]\d{_SEP}\d{{2}})"
+            rf"{_SEP}\d{{3}}(?:{_SEP}\d{{2}})?(?![\d])",
             re.I,
         ),
     ),
@@ -175,6 +177,7 @@ def pii_spans(text: str, doc: Any | None = None) -> list[tuple[int, int, str]]:
     for placeholder, pattern in _CONTEXT_PATTERNS:
         found.extend((m.start(1), m.end(1), placeholder) for m in pattern.finditer(text))
     found.extend((m.start(), m.end(), "<ID_FT>") for m in _FT_ID.finditer(text))
+    found.extend(table_cells(text))
     if doc is None:
         doc = language.doc(text) if _may_hold_name(text) else None
     elif doc is _NO_DOC:
@@ -186,6 +189,52 @@ def pii_spans(text: str, doc: Any | None = None) -> list[tuple[int, int, str]]:
         if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
             kept.append(span)
     return sorted(kept)
+
+
+# A pasted table or CSV: a header line whose cells name the columns, rows below it.
+_TABLE_SEPARATORS = ("|", ";", "\t")
+_COLUMN_KINDS = (
+    ("<DATE_NAISSANCE>", re.compile(r"(?i)naissance|\bddn\b|birth|\bdob\b")),
+    ("<NIR>", re.compile(r"(?i)s[ée]curit[ée][ _]sociale|\bnir\b|\bsecu\b")),
+    (
+        "<NOM>",
+        re.compile(
+            r"(?i)^\W*(?:nom|pr[ée]noms?|nom[ _]de[ _]famille|surname|first[ _]?name|name)\W*$"
+        ),
+    ),
+)
+
+
+def table_cells(text: str) -> list[tuple[int, int, str]]:
+    """Cells of the columns a table's header names (name, first name, birth date, NIR).
+
+    « nom;prénom;date_naissance » then « LE GOFF;Maëlys;03/04/2005 »: the header says what each
+    cell holds, which no pattern sees in a lone « Maëlys » or a date with no « né le ».
+    """
+    spans: list[tuple[int, int, str]] = []
+    if not any(sep in text for sep in _TABLE_SEPARATORS):
+        return spans
+    lines = list(re.finditer(r"[^\n]+", text))
+    for i, header in enumerate(lines):
+        sep = next((c for c in _TABLE_SEPARATORS if header.group().count(c) >= 1), None)
+        if sep is None:
+            continue
+        cells = header.group().split(sep)
+        kinds = [next((k for k, rx in _COLUMN_KINDS if rx.search(c)), None) for c in cells]
+        if not any(kinds):
+            continue
+        for row in lines[i + 1 :]:
+            values = row.group().split(sep)
+            if len(values) != len(cells) or row.start() - 1 > lines[i].end() + 400:
+                break
+            at = row.start()
+            for value, kind in zip(values, kinds, strict=True):
+                stripped = value.strip()
+                if kind is not None and stripped and not set(stripped) <= set("-_=:+ "):
+                    start = at + value.index(stripped)
+                    spans.append((start, start + len(stripped), kind))
+                at += len(value) + 1
+    return spans
 
 
 def apply_spans(text: str, spans: list[tuple[int, int, str]]) -> str:

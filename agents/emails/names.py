@@ -586,12 +586,54 @@ def _titled_names(view: str, vocab: Any) -> list[tuple[int, int]]:
     return spans
 
 
+_KIN = re.compile(
+    r"(?i)\b(?:(?:mon|ma|notre|son|sa|leur)[ \t]+(?:fils|fille|mari|femme|[ée]poux|[ée]pouse|"
+    r"conjointe?|compagnon|compagne|fr[eè]re|s[oœ]eur|p[eè]re|m[eè]re|neveu|ni[eè]ce|"
+    r"petite?-fils|petite?-fille|cousine?|oncle|tante|beau-fils|belle-fille|"
+    r"enfant|protég[ée]e?|b[ée]n[ée]ficiaire)|"
+    r"my[ \t]+(?:husband|wife|son|daughter|partner|brother|sister|father|mother))[ \t,]+"
+)
+
+
+def _kin_names(view: str, vocab: Any) -> list[tuple[int, int]]:
+    """« ma fille Chaïma Ait Ouarab », « my husband Kwame Owusu-Boateng », « ma femme nour el
+    houda benali »: after a relative, the words that are no French word are their name."""
+    spans = []
+    for kin in _KIN.finditer(view):
+        words = _words(view[kin.end() : kin.end() + 80])[:5]
+        run: list[tuple[int, int, str]] = []
+        for k, (start, end, word) in enumerate(words):
+            if k and not _adjacent(view, kin.end() + words[k - 1][1], kin.end() + start):
+                break
+            folded = _fold(word)
+            if folded in PARTICLES and run:
+                run.append((start, end, word))
+                continue
+            titled = word[:1].isupper() and not word.isupper()  # « Ait », « Rose »
+            if folded in _not_in_slot() or (
+                folded in _common_words() and not (titled and run and folded in _slot_words())
+            ):
+                break
+            if _common(word, vocab) and not is_first_name(word) and not titled:
+                break
+            run.append((start, end, word))
+        while run and _fold(run[-1][2]) in PARTICLES:
+            run.pop()
+        named = [w for *_, w in run if _fold(w) not in PARTICLES]
+        if len(named) < 2 or not (
+            any(is_first_name(w) for w in named) or all(w[:1].isupper() for w in named)
+        ):
+            continue  # a lone first name stays, as the guide says
+        spans.append((kin.end() + run[0][0], kin.end() + run[-1][1]))
+    return spans
+
+
 def name_spans(text: str, doc: Any | None) -> list[tuple[int, int]]:
     """Character spans of the full names in ``text`` (``doc`` is spaCy's parse of it)."""
     vocab = doc.vocab if doc is not None else None
     spans = _list_names(text, vocab) + _signature_names(_line_view(text), vocab)
     spans += _known_surname_pairs(text, vocab) + _placed_names(text, vocab)
-    spans += _titled_names(text, vocab)
+    spans += _titled_names(text, vocab) + _kin_names(text, vocab)
     if doc is not None:
         spans += _entity_names(doc)
     spans.sort()

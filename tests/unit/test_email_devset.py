@@ -34,6 +34,7 @@ def test_the_test_half_is_frozen() -> None:
         ("holdout2", devset.HOLDOUT2_PATH, HOLDOUT2_SHA256),
         ("holdout3", devset.HOLDOUT3_PATH, HOLDOUT3_SHA256),
         ("holdout4", devset.HOLDOUT4_PATH, HOLDOUT4_SHA256),
+        ("holdout5", devset.HOLDOUT5_PATH, HOLDOUT5_SHA256),
     ],
 )
 def test_the_holdouts_are_frozen_labelled_by_the_guide_and_in_training_once_measured(
@@ -44,20 +45,6 @@ def test_the_holdouts_are_frozen_labelled_by_the_guide_and_in_training_once_meas
     assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
     assert {r["id"] for r in holdout} <= {r["id"] for r in devset.load("train")}
     assert not {r["id"] for r in holdout} & {r["id"] for r in devset.load("test")}
-    for row in holdout:
-        assert row["intent"] in INTENTS
-        assert (row["urgency_category"] == "none") is (not row["urgent"])
-        for item in row["pii"]:
-            assert item["type"] in KINDS
-            assert item["value"] in row["subject"] or item["value"] in row["body"]
-
-
-def test_the_fifth_holdout_is_frozen_apart_from_training_and_labelled_by_the_guide() -> None:
-    assert hashlib.sha256(devset.HOLDOUT5_PATH.read_bytes()).hexdigest() == HOLDOUT5_SHA256
-    holdout, train = devset.load("holdout5"), devset.load("train")
-    assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
-    assert not {r["id"] for r in holdout} & {r["id"] for r in train + devset.load("test")}
-    assert not {r["body"] for r in holdout if len(r["body"]) > 30} & {r["body"] for r in train}
     for row in holdout:
         assert row["intent"] in INTENTS
         assert (row["urgency_category"] == "none") is (not row["urgent"])

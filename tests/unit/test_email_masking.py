@@ -121,9 +121,16 @@ def test_every_personal_datum_the_simulator_writes_is_masked() -> None:
          "COMMENT JE FAIS ??\n<NOM>\nID <ID_FT>"),
         # a title before a surname in capitals and a first name; fields written apart
         ("Objet : curatelle de M. KAYA Emre", "Objet : curatelle de M. <NOM>"),
-        ("Mes coordonnées :\nNom : NDIAYE\nPrénom : Awa\n", "Mes coordonnées :\nNom : <NOM>\nPrénom : <NOM>\n"),
+        ("Mes coordonnées :\nNom : NDIAYE\nPrénom : Awa\n",
+         "Mes coordonnées :\nNom : <NOM>\nPrénom : <NOM>\n"),
         ("-----Message d'origine-----\nDe : LE CORRE Julien\nEnvoyé : lundi",
          "-----Message d'origine-----\nDe : <NOM>\nEnvoyé : lundi"),
+        # an overseas NIR (3-digit département, 2-digit commune), a relative's name, a table
+        ("Sécurité sociale : 1 65 03 972 09 118 40", "Sécurité sociale : <NIR>"),
+        ("ma femme nour el houda benali a accouché", "ma femme <NOM> a accouché"),
+        ("My husband Kwame Owusu-Boateng is ill", "My husband <NOM> is ill"),
+        ("nom;prénom;date_naissance\nLE GOFF;Maëlys;03/04/2005\n",
+         "nom;prénom;date_naissance\n<NOM>;<NOM>;<DATE_NAISSANCE>\n"),
         # the sender of a quoted message
         ("Voici.\n\n-----Message d'origine-----\nDe : Virginie Castelnaudary <v@example.org>",
          "Voici.\n\n-----Message d'origine-----\nDe : <NOM> <<EMAIL>>"),
@@ -144,6 +151,8 @@ def test_full_names_and_guide_identifiers_are_masked(text: str, kept: str) -> No
         "Je vous remercie.\nmerci infiniment",  # a last line of French words
         "De : Service Relations Usagers",  # a service sends the quoted message
         "Nom : Vérifié",  # a field alone, and not a name's
+        "ma fille Chaïma est malade depuis mardi.",  # a lone first name after a relative
+        "rendez-vous | salle | heure\nlundi | B12 | 10h",  # a table with no personal column
         "Bonjour Madame Lefèvre,\nmerci.",
     ],
 )
