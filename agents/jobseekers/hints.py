@@ -37,6 +37,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from agents.wording import place_name
 from streams.referential import Referential, Tension
 
@@ -157,6 +159,54 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+class _BassinCentres:
+    """Every located bassin's centroid as arrays, to find those within a radius in one pass.
+
+    A profile asks for the bassins within its radius among some 400: one vectorised haversine
+    over all of them keeps the candidates (with a margin for float rounding), then
+    :func:`distance_km` gives each kept one its exact distance, the very figure an alert shows.
+    The arrays are built once per referential.
+    """
+
+    MARGIN_KM = 1.0
+
+    def __init__(self) -> None:
+        self._for: tuple[Referential, tuple[str, ...], np.ndarray, np.ndarray] | None = None
+
+    def _arrays(self, ref: Referential) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        if self._for is None or self._for[0] is not ref:
+            located = [(b, c) for b in ref.bassins() if (c := ref.bassin_centroid(b)) is not None]
+            codes = tuple(b for b, _ in located)
+            points = np.radians(np.array([c for _, c in located], dtype=float).reshape(-1, 2))
+            self._for = (ref, codes, points[:, 0], points[:, 1])
+        return self._for[1:]
+
+    def within(
+        self, ref: Referential, origin: tuple[float, float], radius_km: float
+    ) -> list[tuple[str, float]]:
+        """(bassin, km) of each located bassin within ``radius_km`` of ``origin``, in code order."""
+        codes, lat, lon = self._arrays(ref)
+        if not codes:
+            return []
+        lat0, lon0 = math.radians(origin[0]), math.radians(origin[1])
+        h = (
+            np.sin((lat - lat0) / 2) ** 2
+            + math.cos(lat0) * np.cos(lat) * np.sin((lon - lon0) / 2) ** 2
+        )
+        rough = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+        near = np.flatnonzero(rough <= radius_km + self.MARGIN_KM)
+        out = []
+        for i in near.tolist():
+            code = codes[i]
+            km = distance_km(origin, ref.bassin_centroid(code))  # type: ignore[arg-type]
+            if km <= radius_km:
+                out.append((code, km))
+        return out
+
+
+_CENTRES = _BassinCentres()
+
+
 def reach_km(ref: Referential, departement: str) -> float | None:
     """The mobility radius that reaches the other bassins of a département (the proxy)."""
     area = ref.departement_area_km2(departement)
@@ -198,12 +248,8 @@ def mobility_options(
         return _proxy_options(ref, rome, bassin, departement, radius_km, home_class, open_offers)
     own = bassin.zfill(4) if bassin.isdigit() else bassin  # the referential's 4-digit codes
     found: list[MobilityOption] = []
-    for other in ref.bassins():
-        centre = ref.bassin_centroid(other)
-        if other == own or centre is None:
-            continue
-        km = distance_km(origin, centre)
-        if km > radius_km or not _stronger(ref, rome, other, home_class):
+    for other, km in _CENTRES.within(ref, origin, radius_km):
+        if other == own or not _stronger(ref, rome, other, home_class):
             continue
         market = _market(ref, rome, other, open_offers)
         if market is not None:

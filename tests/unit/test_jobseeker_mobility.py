@@ -157,3 +157,22 @@ def test_the_proxy_json_says_no_distance(bare: Referential) -> None:
     assert hints and all(x["distance_km"] is None and 30 < x["reach_km"] < 40 for x in hints)
     text = _mobility_text(bare, h.diagnose(record, None).mobility[0], "84")
     assert "zone du département" in text
+
+
+@pytest.mark.parametrize("radius", [0, 10, 30, 75, 200])
+@pytest.mark.parametrize("commune", [PRIVAS, VALENCE, "75056", "97411", "2A004"])
+def test_the_vectorised_search_finds_exactly_the_bassins_a_full_scan_finds(
+    ref: Referential, commune: str, radius: int
+) -> None:
+    """The arrays' pass keeps the same bassins, at the same distances, as one haversine each."""
+    from agents.jobseekers.hints import _CENTRES
+
+    origin = ref.commune_coordinates(commune)
+    if origin is None:
+        pytest.skip(f"commune {commune} is not located in the referential")
+    scan = [
+        (b, distance_km(origin, centre))
+        for b in ref.bassins()
+        if (centre := ref.bassin_centroid(b)) is not None and distance_km(origin, centre) <= radius
+    ]
+    assert _CENTRES.within(ref, origin, radius) == scan
