@@ -44,6 +44,7 @@ HOLDOUT2_PATH = ROOT / "tests" / "fixtures" / "emails_holdout2.jsonl"  # four mo
 HOLDOUT3_PATH = ROOT / "tests" / "fixtures" / "emails_holdout3.jsonl"  # and four more
 HOLDOUT4_PATH = ROOT / "tests" / "fixtures" / "emails_holdout4.jsonl"  # and four more
 HOLDOUT5_PATH = ROOT / "tests" / "fixtures" / "emails_holdout5.jsonl"  # and four more
+HOLDOUT6_PATH = ROOT / "tests" / "fixtures" / "emails_holdout6.jsonl"  # and four more
 TRAIN_PATH = Path(__file__).with_name("devset_train.jsonl")
 TEST_PARTS = ("a", "b", "c", "d")  # cut in halves; the other parts are for training only
 # The set carries no send dates: « demain » is read against a Tuesday morning in Paris.
@@ -65,7 +66,7 @@ def load(split: str = "test") -> list[dict[str, Any]]:
     paths = {
         "test": TEST_PATH, "holdout": HOLDOUT_PATH, "holdout2": HOLDOUT2_PATH,
         "holdout3": HOLDOUT3_PATH, "holdout4": HOLDOUT4_PATH,
-        "holdout5": HOLDOUT5_PATH, "train": TRAIN_PATH,
+        "holdout5": HOLDOUT5_PATH, "holdout6": HOLDOUT6_PATH, "train": TRAIN_PATH,
     }  # fmt: skip
     return read_jsonl(paths[split])
 
@@ -257,7 +258,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m agents.emails.devset", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     report = sub.add_parser("report", help="triage the development set and print the figures")
-    splits = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "train", "cv")
+    splits = (
+        "test",
+        "holdout",
+        "holdout2",
+        "holdout3",
+        "holdout4",
+        "holdout5",
+        "holdout6",
+        "train",
+        "cv",
+    )
     report.add_argument("--split", choices=splits, default="test")
     report.add_argument("--misses", action="store_true", help="list the ids of missed urgent")
     freeze = sub.add_parser("split", help="freeze the halves from the raw parts (done once)")
