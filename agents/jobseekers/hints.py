@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -135,8 +136,7 @@ def reconversion_options(
     found: list[ReconversionOption] = []
     seen = {own, rome}
     candidates: list[tuple[str, float | None]] = list(ref.related_occupations(bassin, rome))
-    family = [(code, None) for code, _ in ref.tension_in_bassin(bassin) if code[:3] == own[:3]]
-    family.sort(key=lambda c: -(ref.tension(c[0], bassin).offers))  # type: ignore[union-attr]
+    family = [(code, None) for code in _FAMILIES.get(ref, (bassin, own[:3]))]
     for code, score in [*candidates, *family]:
         if code in seen or len(found) >= MAX_OPTIONS:
             continue
@@ -159,6 +159,38 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+class _Memo:
+    """Answers that depend only on the referential and a key, kept while the referential is the
+    same object; a bounded dict (cleared when full), since keys come from the traffic."""
+
+    LIMIT = 100_000
+
+    def __init__(self, compute: Callable[[Referential, Any], Any]) -> None:
+        self.compute = compute
+        self._ref: Referential | None = None
+        self._answers: dict[Any, Any] = {}
+
+    def get(self, ref: Referential, key: Any) -> Any:
+        """``compute(ref, key)``, computed once per key."""
+        if ref is not self._ref or len(self._answers) >= self.LIMIT:
+            self._ref, self._answers = ref, {}
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self.compute(ref, key)
+        return found
+
+
+def _family_codes(ref: Referential, key: tuple[str, str]) -> tuple[str, ...]:
+    """The bassin's tension fiches of one ROME family, most offers first."""
+    bassin, family = key
+    codes = [code for code, _ in ref.tension_in_bassin(bassin) if code[:3] == family]
+    codes.sort(key=lambda c: -(ref.tension(c, bassin).offers))  # type: ignore[union-attr]
+    return tuple(codes)
+
+
+_FAMILIES = _Memo(_family_codes)
+
+
 class _BassinCentres:
     """Every located bassin's centroid as arrays, to find those within a radius in one pass.
 
@@ -172,6 +204,7 @@ class _BassinCentres:
 
     def __init__(self) -> None:
         self._for: tuple[Referential, tuple[str, ...], np.ndarray, np.ndarray] | None = None
+        self._near = _Memo(self._search)
 
     def _arrays(self, ref: Referential) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
         if self._for is None or self._for[0] is not ref:
@@ -184,10 +217,19 @@ class _BassinCentres:
     def within(
         self, ref: Referential, origin: tuple[float, float], radius_km: float
     ) -> list[tuple[str, float]]:
-        """(bassin, km) of each located bassin within ``radius_km`` of ``origin``, in code order."""
+        """(bassin, km) of each located bassin within ``radius_km`` of ``origin``, in code order.
+
+        A seeker's commune and radius come back with each profile update: answers are kept.
+        """
+        return list(self._near.get(ref, (origin, radius_km)))
+
+    def _search(
+        self, ref: Referential, key: tuple[tuple[float, float], float]
+    ) -> tuple[tuple[str, float], ...]:
+        origin, radius_km = key
         codes, lat, lon = self._arrays(ref)
         if not codes:
-            return []
+            return ()
         lat0, lon0 = math.radians(origin[0]), math.radians(origin[1])
         h = (
             np.sin((lat - lat0) / 2) ** 2
@@ -201,7 +243,7 @@ class _BassinCentres:
             km = distance_km(origin, ref.bassin_centroid(code))  # type: ignore[arg-type]
             if km <= radius_km:
                 out.append((code, km))
-        return out
+        return tuple(out)
 
 
 _CENTRES = _BassinCentres()
