@@ -139,7 +139,9 @@ def triage_prepared(
         features = array("H", sorted(x))
     intents = model.intents.predict(x_intent)
     urgency_score = model.urgency_probability(x)
-    rules, set_aside = confirmed_rules(fired, urgency_score, model.urgency_ready)
+    rules, set_aside = confirmed_rules(
+        fired, urgency_score, model.urgency_ready, words=len(norm.split())
+    )
     model_urgent = model.urgency_ready and urgency_score >= URGENCY_MODEL_THRESHOLD
     urgent = bool(rules) or model_urgent
     candidate = not urgent and all(i in ANSWERABLE_INTENTS for i, _ in intents)
@@ -181,8 +183,11 @@ def triage_prepared(
     )
 
 
+MIN_WORDS_TO_OVERRULE = 12  # below, a situational rule stands whatever the model says
+
+
 def confirmed_rules(
-    fired: list[UrgencyHit], score: float, model_ready: bool
+    fired: list[UrgencyHit], score: float, model_ready: bool, *, words: int | None = None
 ) -> tuple[list[UrgencyHit], list[UrgencyHit]]:
     """The rules that stand, and those set aside because the learnt model overrules them.
 
@@ -190,14 +195,18 @@ def confirmed_rules(
     Another rule stands unless the learnt model, once ready, scores the email under
     :data:`RULE_SET_ASIDE_BELOW`: « à bout » and « radié » also fill ordinary mail (a question
     about sanctions, a crisis long past, a training course on violence), and the model, which
-    reads what the rules saw and the words around, is then 90 % sure the email can wait. A
-    rule set aside is kept in the email's triage hash for the adviser and the audit.
+    reads what the rules saw and the words around, is then 90 % sure the email can wait. An
+    email of fewer than :data:`MIN_WORDS_TO_OVERRULE` words (``words``) gives the model no
+    words around: « Je suis à bout. » alone always alerts. A rule set aside is kept in the
+    email's triage hash for the adviser and the audit.
 
     >>> hit = UrgencyHit("logement", "t", "m", "s")
     >>> confirmed_rules([hit], 0.01, True)[0], confirmed_rules([hit], 0.01, False)[0] == [hit]
     ([], True)
+    >>> confirmed_rules([hit], 0.01, True, words=4)[0] == [hit]
+    True
     """
-    if not model_ready:
+    if not model_ready or (words is not None and words < MIN_WORDS_TO_OVERRULE):
         return fired, []
     stand = [h for h in fired if h.rule in ABSOLUTE_RULES or score >= RULE_SET_ASIDE_BELOW]
     return stand, [h for h in fired if h not in stand]
