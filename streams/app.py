@@ -14,6 +14,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from streams.consumer import BatchConsumer
 from streams.runtime import Runtime
 from streams.security import faust_credentials
 from streams.settings import PROJECT_ROOT, load_settings
@@ -21,6 +22,7 @@ from streams.topics import INPUT_TOPICS, LEARNING_TOPIC
 
 settings = load_settings()
 AgentFun = Callable[[Any], Awaitable[None]]
+BATCH = settings.consumer == "batch"  # the batch consumer reads the topics, not Faust agents
 
 
 def _broker_url(bootstrap_servers: str) -> str:
@@ -28,7 +30,9 @@ def _broker_url(bootstrap_servers: str) -> str:
 
 
 app = faust.App(
-    settings.group_id,
+    # With the batch consumer, the consumer group is the batch consumer's; Faust's own
+    # consumer (which then reads no topic of Vigie's) must not join it with its own protocol.
+    f"{settings.group_id}-app" if BATCH else settings.group_id,
     broker=_broker_url(settings.kafka_bootstrap_servers),
     broker_credentials=faust_credentials(settings),  # SASL over TLS, or None (PLAINTEXT)
     autodiscover=["agents"],
@@ -70,13 +74,21 @@ learning_topic = app.topic(
 )
 
 
+# The topics this worker reads: the input topics of its use cases (when it scores) and the
+# learning topic (when it learns).
+consumed: list[str] = [settings.topic(LEARNING_TOPIC)] if settings.learns else []
+
+
 def scoring_agent(name: str) -> Callable[[AgentFun], AgentFun]:
-    """``@app.agent`` on input topic ``name``, on workers that score (VIGIE_WORKER_ROLE)."""
+    """Input topic ``name`` is read by this use case, on workers that score (VIGIE_WORKER_ROLE):
+    by the batch consumer, or by ``fun`` as a Faust agent (VIGIE_CONSUMER=faust)."""
 
     def decorate(fun: AgentFun) -> AgentFun:
         if not settings.scores:
             return fun
-        app.agent(input_topics[name])(fun)
+        consumed.append(settings.topic(name))
+        if not BATCH:
+            app.agent(input_topics[name])(fun)
         return fun
 
     return decorate
@@ -87,13 +99,34 @@ async def learners(stream: Any) -> None:
     await runtime.consume(stream, learning=True)
 
 
-if settings.learns:
+if settings.learns and not BATCH:
     app.agent(learning_topic, name="streams.app.learners")(learners)
+
+
+batch_consumer: BatchConsumer | None = None
+
+
+@app.task
+async def _start_batch_consumer() -> None:
+    """Start the batch consumer once the worker runs (VIGIE_CONSUMER=batch)."""
+    global batch_consumer
+    if not BATCH:
+        return
+    await runtime.ensure_started()
+    loop = asyncio.get_running_loop()
+
+    def fatal(exc: BaseException) -> None:  # from the consumer's thread: stop the worker
+        asyncio.run_coroutine_threadsafe(app.crash(exc), loop)
+
+    batch_consumer = BatchConsumer(runtime, sorted(set(consumed)), on_fatal=fatal)
+    batch_consumer.start()
 
 
 @app.on_partitions_assigned.connect
 async def _restore_models(app: faust.App, assigned: set[TP], **_: object) -> None:
     """Take over the learners of the learning partitions this worker now owns."""
+    if BATCH:
+        return  # the batch consumer restores in its own rebalance callbacks
     runtime.restored.clear()
     await runtime.ensure_started()
     partitions = [(tp.topic, tp.partition) for tp in assigned]
@@ -104,6 +137,8 @@ async def _restore_models(app: faust.App, assigned: set[TP], **_: object) -> Non
 @app.on_partitions_revoked.connect
 async def _release_models(app: faust.App, revoked: set[TP], **_: object) -> None:
     """Snapshot and stop the learners of the learning partitions this worker gives up."""
+    if BATCH:
+        return
     runtime.restored.clear()
     if runtime.started:
         partitions = [(tp.topic, tp.partition) for tp in revoked]
@@ -112,5 +147,11 @@ async def _release_models(app: faust.App, revoked: set[TP], **_: object) -> None
 
 @app.on_before_shutdown.connect
 async def _save_models(app: faust.App, **_: object) -> None:
-    """Snapshot every model on a graceful stop, so the next worker resumes where this one was."""
+    """Snapshot every model on a graceful stop, so the next worker resumes where this one was.
+
+    The batch consumer stops first: its batch in flight is delivered and committed, then it
+    leaves the group (its partitions released), then the learners are snapshot.
+    """
+    if batch_consumer is not None:
+        await asyncio.get_running_loop().run_in_executor(None, batch_consumer.stop)
     await runtime.stop()

@@ -28,7 +28,7 @@ from typing import Any
 
 from schemas.codec import Codec, SchemaRegistry
 from sinks.kafka_sink import KafkaSink
-from sinks.outputs import SourceRef
+from sinks.outputs import Outputs, SourceRef
 from sinks.redis_sink import RedisSink
 from streams import metrics
 from streams.modelstore import KafkaModelStore, ManagedModel, ModelStore, ModelView, Snapshot
@@ -68,6 +68,11 @@ class Runtime:
         self.restored = asyncio.Event()
         self._refresher: threading.Thread | None = None
         self._refresher_stop = threading.Event()
+        # Newer snapshots the model thread loaded, for the batch consumer's thread to swap in
+        # between two batches (VIGIE_CONSUMER=batch); the Faust path swaps on the loop.
+        self._pending: list[tuple[ModelView, Snapshot, Any]] = []
+        self._pending_lock = threading.Lock()
+        self.swap_in_thread = settings.consumer == "batch"
         self.codec: Codec
         self.referential: Referential
         self.model_store: ModelStore
@@ -209,11 +214,19 @@ class Runtime:
         return newer
 
     def swap(self, loaded: list[tuple[ModelView, Snapshot, Any]]) -> None:
-        """Move views to newer snapshots (on the loop thread, so between two batches)."""
+        """Move views to newer snapshots (on the thread that scores, between two batches)."""
         for view, snapshot, model in loaded:
             if snapshot.version > view.version:
                 view.model, view.version = model, snapshot.version
                 logger.info("model view refreshed name=%s version=%d", view.name, view.version)
+
+    def swap_pending(self) -> None:
+        """Swap in what the model thread loaded since the last call (the batch consumer's)."""
+        if not self._pending:
+            return
+        with self._pending_lock:
+            loaded, self._pending = self._pending, []
+        self.swap(loaded)
 
     def _refresh_forever(self, loop: asyncio.AbstractEventLoop) -> None:
         """The model thread: every ``VIGIE_MODEL_REFRESH_S``, snapshot due learners, load the
@@ -225,7 +238,10 @@ class Runtime:
         while not self._refresher_stop.wait(s.model_refresh_s):
             try:
                 loaded = [(v, snap, snap.load()) for v, snap in self.tick()]
-                if loaded:
+                if loaded and self.swap_in_thread:
+                    with self._pending_lock:
+                        self._pending.extend(loaded)
+                elif loaded:
                     loop.call_soon_threadsafe(self.swap, loaded)
                 versions = {name: view.version for name, view in self.views.items()}
                 self.delivery.redis.serving(WORKER_ID, versions, ttl)
@@ -265,17 +281,42 @@ class Runtime:
                 )
                 self._refresher.start()
 
-    async def _run_batch(self, events: Sequence[InputEvent], *, learning: bool) -> int:
-        await self.ensure_started()
-        started = time.perf_counter()
+    def _outputs(self, events: Sequence[InputEvent], *, learning: bool) -> Outputs:
         processor = self.learner_processor if learning else self.processor
         outputs = processor.process(events)
-        if not learning:  # views only change between batches (refresh_views, on this thread)
+        if not learning:  # views only change between batches (swap, on the scoring thread)
             outputs.scored_with = {name: view.version for name, view in self.views.items()}
             for table in self.tables.values():
                 outputs.changes.extend(table.drain())
+        return outputs
+
+    def run_batch_blocking(self, events: Sequence[InputEvent], *, learning: bool) -> int:
+        """Process one batch and deliver its outputs, on the calling thread (the batch
+        consumer's); returns the number of new alerts."""
+        started = time.perf_counter()
+        outputs = self._outputs(events, learning=learning)
+        new_alerts = self.delivery.deliver_with_retry(outputs)
+        self._after(events, outputs, new_alerts, started, learning=learning)
+        return new_alerts
+
+    async def _run_batch(self, events: Sequence[InputEvent], *, learning: bool) -> int:
+        await self.ensure_started()
+        started = time.perf_counter()
+        outputs = self._outputs(events, learning=learning)
         loop = asyncio.get_running_loop()
         new_alerts = await loop.run_in_executor(None, self.delivery.deliver_with_retry, outputs)
+        self._after(events, outputs, new_alerts, started, learning=learning)
+        return new_alerts
+
+    def _after(
+        self,
+        events: Sequence[InputEvent],
+        outputs: Outputs,
+        new_alerts: int,
+        started: float,
+        *,
+        learning: bool,
+    ) -> None:
         self.processor.after_batch()
         metrics.observe_batch(
             "learning" if learning else "scoring",
@@ -293,7 +334,6 @@ class Runtime:
             new_alerts,
             (time.perf_counter() - started) * 1000,
         )
-        return new_alerts
 
     async def process_batch(self, events: Sequence[InputEvent]) -> int:
         """Score one batch and deliver its outputs; returns the number of new alerts."""

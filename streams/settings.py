@@ -83,9 +83,18 @@ VARIABLES: dict[str, Variable] = {
         Variable("VIGIE_REPLICATION", "1", "Replication factor of the topics Vigie creates."),
         Variable("VIGIE_APP_ID", "vigie", "Faust application id (the consumer group)."),
         Variable("VIGIE_REDIS_PREFIX", "vigie", "Prefix of every Redis key."),
-        Variable("VIGIE_BATCH_SIZE", "500", "Events per processing batch (Faust stream.take)."),
+        Variable("VIGIE_BATCH_SIZE", "500", "Events per processing batch (at most)."),
         Variable(
-            "VIGIE_BATCH_WITHIN_S", "0.2", "Longest wait, in seconds, to fill a processing batch."
+            "VIGIE_BATCH_WITHIN_S",
+            "0.05",
+            "Longest wait, in seconds, to fill a processing batch: a batch closes on its size or "
+            "on this deadline, whichever comes first.",
+        ),
+        Variable(
+            "VIGIE_CONSUMER",
+            "batch",
+            "How a worker reads its topics: batch (a confluent-kafka consumer run by the Faust "
+            "app, whole batches, no per-message path) or faust (Faust agents, take_events).",
         ),
         Variable("VIGIE_ALERT_STREAM_MAXLEN", "100000", "Approximate length cap of alert streams."),
         Variable(
@@ -230,6 +239,7 @@ VARIABLES: dict[str, Variable] = {
 
 
 WORKER_ROLES = ("all", "scoring", "learning")
+CONSUMERS = ("batch", "faust")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "PLAIN")
 _SECRETS = ("draft_llm_key", "kafka_sasl_password", "redis_password")
@@ -279,6 +289,7 @@ class Settings:
     redis_prefix: str
     batch_size: int
     batch_within_s: float
+    consumer: str
     kafka_session_timeout_s: float
     alert_stream_maxlen: int
     alert_stream_retention_s: int
@@ -412,6 +423,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "redis_prefix": _get(env, "VIGIE_REDIS_PREFIX"),
         "batch_size": _number(env, "VIGIE_BATCH_SIZE", int),
         "batch_within_s": _number(env, "VIGIE_BATCH_WITHIN_S", float),
+        "consumer": _get(env, "VIGIE_CONSUMER").lower(),
         "kafka_session_timeout_s": _number(env, "VIGIE_KAFKA_SESSION_TIMEOUT_S", float),
         "alert_stream_maxlen": _number(env, "VIGIE_ALERT_STREAM_MAXLEN", int),
         "alert_stream_retention_s": _number(env, "VIGIE_ALERT_STREAM_RETENTION_S", int),
@@ -459,6 +471,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if not 0 <= settings.long_term_risk_rearm <= settings.long_term_risk_threshold <= 1:
         raise ConfigurationError(
             "VIGIE_LONG_TERM_RISK_REARM <= VIGIE_LONG_TERM_RISK_THRESHOLD must hold, both in [0, 1]"
+        )
+    if settings.consumer not in CONSUMERS:
+        raise ConfigurationError(
+            f"VIGIE_CONSUMER={settings.consumer!r}: expected one of {', '.join(CONSUMERS)}"
         )
     if settings.worker_role not in WORKER_ROLES:
         raise ConfigurationError(
