@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import pstats
 import sys
 import time
@@ -24,16 +25,25 @@ from datetime import UTC, datetime
 from sinks.outputs import SourceRef
 from streams.modelstore import MemoryModelStore
 from streams.pipeline import InputEvent, Processor
+from streams.settings import Settings
 from streams.simulate import simulation_start
 from streams.simulator import SimConfig, simulate
 from streams.topics import record_key, topic_for_record
 
 
 def simulated_events(
-    processor: Processor, prefix: str, partitions: int, seed: int, events: int
+    processor: Processor,
+    prefix: str,
+    partitions: int,
+    seed: int,
+    events: int,
+    *,
+    config: SimConfig | None = None,
+    names: list[str] | None = None,
 ) -> list[InputEvent]:
-    """``events`` encoded simulated events, as the worker would read them."""
-    config = SimConfig()
+    """``events`` encoded simulated events, as the worker would read them (``names``, when
+    given, receives each event's record type)."""
+    config = config or SimConfig()
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     offsets: dict[tuple[str, int], int] = {}
     out = []
@@ -51,6 +61,43 @@ def simulated_events(
         offsets[(topic, partition)] = offset + 1
         value = processor.codec.encode(event.record_name, event.record)
         out.append(InputEvent(SourceRef(topic, partition, offset, now_ms), key.encode(), value))
+        if names is not None:
+            names.append(event.record_name)
+    return out
+
+
+def rates_by_type(
+    processor: Processor,
+    settings: Settings,
+    seed: int,
+    events: int,
+    *,
+    emails: bool,
+) -> dict[str, dict[str, float]]:
+    """Events/s of :meth:`Processor.process` for each record type, and for the whole mix.
+
+    The first fifth of the traffic warms the models and caches up; the rest is processed in
+    the worker's batches once in its order (the mix), then again type by type at new offsets
+    (each type's batches alone, so its rate is its own).
+    """
+    config = SimConfig() if emails else SimConfig(emails=0.0)
+    names: list[str] = []
+    prefix, partitions, batch = settings.topic_prefix, settings.partitions, settings.batch_size
+    evs = simulated_events(processor, prefix, partitions, seed, events, config=config, names=names)
+    warm = len(evs) // 5
+    run_batches(processor, evs[:warm], batch)
+    rest, rest_names = evs[warm:], names[warm:]
+    began = time.perf_counter()
+    run_batches(processor, rest, batch)
+    mixed = time.perf_counter() - began
+    out = {"all": {"events": len(rest), "events_per_s": len(rest) / mixed}}
+    again = shifted(rest, len(evs))
+    for name in sorted(set(rest_names)):
+        mine = [e for e, n in zip(again, rest_names, strict=True) if n == name]
+        began = time.perf_counter()
+        run_batches(processor, mine, batch)
+        seconds = time.perf_counter() - began
+        out[name] = {"events": len(mine), "events_per_s": len(mine) / seconds}
     return out
 
 
@@ -86,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top", type=int, default=25, help="functions shown per ordering")
+    parser.add_argument(
+        "--rates",
+        action="store_true",
+        help="print only the events/s of each record type as one JSON line (make bench's)",
+    )
+    parser.add_argument("--no-emails", action="store_true", help="simulate no EmailReceived")
     args = parser.parse_args(argv)
 
     # The worker's own app and discovery: the same use cases, built the same way.
@@ -94,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     app.discover()
     runtime.start(model_store=MemoryModelStore())
     processor, settings = runtime.processor, runtime.settings
+    if args.rates:
+        rates = rates_by_type(
+            processor, settings, args.seed, args.events, emails=not args.no_emails
+        )
+        print(json.dumps(rates), flush=True)
+        return 0
     events = simulated_events(
         processor, settings.topic_prefix, settings.partitions, args.seed, args.events
     )

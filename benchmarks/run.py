@@ -52,8 +52,8 @@ from streams.simulate import run_simulation  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_EVENTS = 50_000
 QUICK_EVENTS = 5_000
-LIVE_EVENTS = 3_000
-LIVE_RATE = 500.0
+LIVE_EVENTS = 10_000
+LIVE_RATE = 2000.0
 NOISY_SPREAD = 0.2  # baseline runs further apart than this make a run suspect
 
 
@@ -166,7 +166,9 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
 
     _say(f"1/4 publishing {args.events:,} simulated events (seed {args.seed}, unthrottled)")
     span = args.events + args.live_events
-    published = run_simulation(settings, seed=args.seed, events=args.events, span_events=span)
+    published = run_simulation(
+        settings, seed=args.seed, events=args.events, span_events=span, emails=args.emails
+    )
     n = sum(published.published.values())
     figures["publish"] = {
         "events": n,
@@ -177,16 +179,25 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
 
     _say("2/4 baseline: raw consume + decode loop (1st of 2 runs)")
     before = raw_throughput(settings, n, args.timeout)
+    _say("layers: a Faust agent that only decodes; Vigie's processing alone, in-process")
+    figures["faust_floor"] = faust_floor(settings, n, args.timeout)
+    figures["processing"] = processing_rates(settings, args)
 
     _say("3/4 worker: processing the backlog" + (" (scoring + learning processes)" * args.split))
     worker = WorkerProcess(
         settings, RESULTS / "worker.log", workdir, role="scoring" if args.split else "all"
     )
     learner = WorkerProcess(settings, RESULTS / "learner.log", workdir, role="learning")
+    more = [  # --scoring-workers N: N - 1 more scoring processes in the same group
+        WorkerProcess(settings, RESULTS / f"worker-{k}.log", workdir, role="scoring")
+        for k in range(2, args.scoring_workers + 1)
+    ]
     raw_live: RawLive | None = None
     try:
         if args.split:
             learner.start()
+        for extra in more:
+            extra.start()
         worker.start()
         backlog = worker.wait_for(n, timeout_s=args.timeout, started_at=worker.started_at)
         figures["worker"] = {
@@ -225,6 +236,7 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
             rate=args.live_rate,
             skip=args.events,
             span_events=args.events + args.live_events,
+            emails=args.emails,
         )
         m = sum(live.published.values())
         worker.wait_for(backlog.last_value + m, timeout_s=args.timeout)
@@ -238,8 +250,10 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
             "live_peak_rss_mib": raw_live_result["peak_rss_mib"],
             "live_latency_ms": summarize(raw_live_result["latencies_ms"]),
         }
-        figures["worker"]["peak_rss_mib"] = (worker.peak_rss_mib() or 0.0) + (
-            (learner.peak_rss_mib() or 0.0) if args.split else 0.0
+        figures["worker"]["peak_rss_mib"] = (
+            (worker.peak_rss_mib() or 0.0)
+            + ((learner.peak_rss_mib() or 0.0) if args.split else 0.0)
+            + sum(extra.peak_rss_mib() or 0.0 for extra in more)
         )
 
         client = open_redis(settings, socket_timeout=30)
@@ -253,6 +267,8 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
         if raw_live is not None:
             raw_live.stop()
         figures.setdefault("worker", {})["exit_code"] = worker.stop()
+        for extra in more:
+            extra.stop()
         if args.split:
             learner.stop()
 
@@ -263,6 +279,45 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
     _say("replay: vigie replay --models recorded over the same events")
     figures["replay"] = replay_throughput(settings, RESULTS / "replay", args.timeout)
     return figures
+
+
+def faust_floor(settings: Settings, events: int, timeout_s: float) -> dict[str, Any]:
+    """The Faust framework's floor over the same events: an agent that only decodes."""
+    env = {**os.environ, **namespace.worker_env(settings)}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.faust_floor", "--expect", str(events)]
+        + ["--timeout", str(timeout_s)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s + 60,
+        check=False,
+    )
+    if not any(line.startswith("{") for line in done.stdout.splitlines()):
+        raise BenchmarkFailed(f"the Faust floor failed ({done.returncode}): {done.stderr[-2000:]}")
+    result = _last_json(done.stdout, "the Faust floor")
+    result["events_per_s"] = rate(result["events"], result["seconds"])
+    return result
+
+
+def processing_rates(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Vigie's processing alone (no Kafka, no Redis, no Faust), per record type, in a child."""
+    env = {**os.environ, **namespace.worker_env(settings)}
+    command = [sys.executable, "-m", "benchmarks.profile_batch", "--rates"]
+    command += ["--events", str(min(args.events, 20_000)), "--seed", str(args.seed)]
+    done = subprocess.run(
+        command + ([] if args.emails else ["--no-emails"]),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=args.timeout + 60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchmarkFailed(f"profile_batch failed: {done.stderr[-2000:]}")
+    return _last_json(done.stdout, "profile_batch --rates")
 
 
 def learning_examples(settings: Settings) -> int:
@@ -337,6 +392,27 @@ def rows(f: dict[str, Any]) -> list[Row]:
             raw["events_per_s"],
         ),
         Row(
+            "layer: Faust agent, take_events + decode only, vs raw consume+decode",
+            f["faust_floor"]["events_per_s"],
+            raw["events_per_s"],
+        ),
+        Row(
+            "layer: Vigie's processing alone (no I/O, in-process) vs raw consume+decode",
+            f["processing"]["all"]["events_per_s"],
+            raw["events_per_s"],
+        ),
+    ]
+    for name, figure in sorted(f["processing"].items()):
+        if name != "all":
+            table.append(
+                Row(
+                    f"  processing alone, {name} only ({figure['events']:,} events)",
+                    figure["events_per_s"],
+                    raw["events_per_s"],
+                )
+            )
+    table += [
+        Row(
             "replay (events/s): vigie replay --models recorded vs raw consume+decode",
             f["replay"]["events_per_s"],
             raw["events_per_s"],
@@ -378,7 +454,7 @@ def rows(f: dict[str, Any]) -> list[Row]:
     return table
 
 
-WORKER_SHAPE = {False: "one process (role all)", True: "a scoring and a learning process"}
+WORKER_SHAPE = {False: "one process (role all)", True: "scoring process(es) and a learning process"}
 
 
 def report(
@@ -392,9 +468,10 @@ def report(
         f"- date: {info['date']}; commit: `{info['commit']}`",
         f"- machine: {info['nproc']} CPU ({info['cpu']}), {info['memory_mib']:,.0f} MiB RAM, "
         f"Python {info['python']}, Linux {info['kernel']}",
-        f"- N = {f['publish']['events']:,} events, seed {args.seed}; live phase: "
+        f"- N = {f['publish']['events']:,} events ({'mixed' if args.emails else 'bulk: no email'}"
+        f"), seed {args.seed}; live phase: "
         f"{f['live_publish']['events']:,} at {args.live_rate:.0f}/s (same traffic, continued)",
-        f"- worker: {WORKER_SHAPE[args.split]}, "
+        f"- worker: {WORKER_SHAPE[args.split]} ({args.scoring_workers} scoring), "
         f"{settings.partitions} partitions per topic, batch "
         f"{settings.batch_size} within {settings.batch_within_s}s",
         "",
@@ -466,6 +543,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add("--quick", action="store_true", help=f"smoke run: N={QUICK_EVENTS:,} unless --events")
     add(
+        "--scoring-workers",
+        type=int,
+        default=1,
+        help="scoring processes (more than 1 implies --split: one learning process beside "
+        "them); the scale-out figure",
+    )
+    add(
+        "--emails",
+        action="store_true",
+        help="simulate emails too (the mixed traffic; each email costs milliseconds of the "
+        "French pipeline): by default the bulk traffic, benchmarks/email_triage.py measures "
+        "emails",
+    )
+    add(
         "--split",
         action="store_true",
         help="run a scoring worker and a learning worker (two processes) instead of one 'all' "
@@ -492,7 +583,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.events is None:
         args.events = QUICK_EVENTS if args.quick else DEFAULT_EVENTS
-    if args.events < 1 or args.live_events < 1 or args.live_rate <= 0:
+    if args.scoring_workers > 1:
+        args.split = True
+    if args.events < 1 or args.live_events < 1 or args.live_rate <= 0 or args.scoring_workers < 1:
         parser.error("--events, --live-events and --live-rate must be positive")
     return args
 

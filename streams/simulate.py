@@ -58,6 +58,7 @@ def run_simulation(
     skip: int = 0,
     span_events: int | None = None,
     proposals_per_offer: float = 0.0,
+    emails: bool = True,
 ) -> SimulationStats:
     """Publish ``events`` simulated events; ``rate`` > 0 throttles to that many per second.
 
@@ -65,9 +66,14 @@ def run_simulation(
     as for a run of that many events: two calls with the same seed and span, the second
     skipping what the first published, continue one traffic (offers posted in the first part
     close in the second) instead of starting a new one with the same ids.
-    ``proposals_per_offer`` > 0 adds offer proposals (``SimConfig.proposals_per_offer``).
+    ``proposals_per_offer`` > 0 adds offer proposals (``SimConfig.proposals_per_offer``);
+    ``emails=False`` simulates no email (the bulk traffic of ``make bench``).
     """
-    config = SimConfig(invalid_share=invalid_share, proposals_per_offer=proposals_per_offer)
+    config = SimConfig(
+        invalid_share=invalid_share,
+        proposals_per_offer=proposals_per_offer,
+        **({} if emails else {"emails": 0.0}),
+    )
     stats = SimulationStats()
     own = publisher is None
     pub = publisher or Publisher(settings)
