@@ -94,7 +94,17 @@ class KafkaSink:
         ``scored_with`` names the model versions that scored the examples' events.
         """
         n = 0
+        # Examples are built by Vigie from records that passed validation: encoded without
+        # the field-by-field check, and a record teaching two models is encoded once.
+        encoded: dict[tuple[str, int], tuple[Any, bytes]] = {}
         for ex in examples:
+            key = (ex.record_name, id(ex.record))
+            found = encoded.get(key)
+            if found is None or found[0] is not ex.record:
+                found = encoded[key] = (
+                    ex.record,
+                    self.codec.encode(ex.record_name, ex.record, validate=False),
+                )
             value = self.codec.encode(
                 "LearningExample",
                 {
@@ -103,9 +113,10 @@ class KafkaSink:
                     "source_partition": ex.source.partition,
                     "source_offset": ex.source.offset,
                     "source_timestamp": datetime.fromtimestamp(ex.source.timestamp_ms / 1000, UTC),
-                    "record": self.codec.encode(ex.record_name, ex.record),
+                    "record": found[1],
                     "scored_with": scored_with or {},
                 },
+                validate=False,
             )
             self._producer.produce(
                 self.learning_topic,
