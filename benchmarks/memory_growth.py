@@ -27,9 +27,7 @@ import pickle
 import sys
 import time
 import tracemalloc
-import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.profile_batch import iter_events  # noqa: E402
 from sinks.outputs import SourceRef  # noqa: E402
 from streams.modelstore import MemoryModelStore, Snapshot  # noqa: E402
 from streams.pipeline import InputEvent, Processor  # noqa: E402
-from streams.simulate import simulation_start  # noqa: E402
-from streams.simulator import SimConfig, simulate  # noqa: E402
-from streams.topics import record_key, topic_for_record  # noqa: E402
+from streams.topics import record_key  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -70,26 +67,8 @@ def encoded_events(
     processor: Processor, prefix: str, partitions: int, seed: int, events: int, emails: bool
 ) -> Iterator[InputEvent]:
     """Simulated events, encoded as the publisher sends them, lazily (never all in memory)."""
-    config = SimConfig()
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    offsets: dict[tuple[str, int], int] = {}
-    for event in simulate(
-        seed,
-        events,
-        start=simulation_start(events, config),
-        config=config,
-        referential=processor.referential,
-    ):
-        short = topic_for_record(event.record_name).name
-        if short == "emails" and not emails:
-            continue
-        key = record_key(event.record_name, event.record)
-        topic = f"{prefix}{short}"
-        partition = zlib.crc32(key.encode()) % partitions
-        offset = offsets.get((topic, partition), 0)
-        offsets[(topic, partition)] = offset + 1
-        value = processor.codec.encode(event.record_name, event.record)
-        yield InputEvent(SourceRef(topic, partition, offset, now_ms), key.encode(), value)
+    for _name, event in iter_events(processor, prefix, partitions, seed, events, emails=emails):
+        yield event
 
 
 def sizes(runtime: Any) -> dict[str, Any]:

@@ -20,7 +20,9 @@ import pstats
 import sys
 import time
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from sinks.outputs import SourceRef
 from streams.modelstore import MemoryModelStore
@@ -31,7 +33,7 @@ from streams.simulator import SimConfig, simulate
 from streams.topics import record_key, topic_for_record
 
 
-def simulated_events(
+def iter_events(
     processor: Processor,
     prefix: str,
     partitions: int,
@@ -39,14 +41,13 @@ def simulated_events(
     events: int,
     *,
     config: SimConfig | None = None,
-    names: list[str] | None = None,
-) -> list[InputEvent]:
-    """``events`` encoded simulated events, as the worker would read them (``names``, when
-    given, receives each event's record type)."""
+    emails: bool = True,
+) -> Iterator[tuple[str, InputEvent]]:
+    """(record type, event) of ``events`` simulated events, encoded as the publisher sends
+    them and placed as the worker would read them, lazily (``emails=False`` skips emails)."""
     config = config or SimConfig()
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     offsets: dict[tuple[str, int], int] = {}
-    out = []
     for event in simulate(
         seed,
         events,
@@ -54,15 +55,27 @@ def simulated_events(
         config=config,
         referential=processor.referential,
     ):
+        short = topic_for_record(event.record_name).name
+        if short == "emails" and not emails:
+            continue
         key = record_key(event.record_name, event.record)
-        topic = f"{prefix}{topic_for_record(event.record_name).name}"
+        topic = f"{prefix}{short}"
         partition = zlib.crc32(key.encode()) % partitions
         offset = offsets.get((topic, partition), 0)
         offsets[(topic, partition)] = offset + 1
         value = processor.codec.encode(event.record_name, event.record)
-        out.append(InputEvent(SourceRef(topic, partition, offset, now_ms), key.encode(), value))
+        source = SourceRef(topic, partition, offset, now_ms)
+        yield event.record_name, InputEvent(source, key.encode(), value)
+
+
+def simulated_events(*args: Any, names: list[str] | None = None, **kwargs: Any) -> list[InputEvent]:
+    """:func:`iter_events`' events in a list (``names``, when given, receives each event's
+    record type)."""
+    out = []
+    for name, event in iter_events(*args, **kwargs):
+        out.append(event)
         if names is not None:
-            names.append(event.record_name)
+            names.append(name)
     return out
 
 

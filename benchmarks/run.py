@@ -82,19 +82,23 @@ def _last_json(stdout: str, what: str) -> dict[str, Any]:
     return result
 
 
-def raw_throughput(settings: Settings, events: int, timeout_s: float) -> dict[str, Any]:
-    """Run the baseline loop in its own process; adds its wall time including start-up."""
-    env = {**os.environ, **namespace.worker_env(settings)}
-    began = time.monotonic()
-    done = subprocess.run(
-        _raw_command("throughput", events, timeout_s),
+def _child(settings: Settings, command: list[str], timeout_s: float) -> Any:
+    """Run a benchmark's child process on the run's namespace; its completed process."""
+    return subprocess.run(
+        command,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **namespace.worker_env(settings)},
         capture_output=True,
         text=True,
         timeout=timeout_s + 60,
         check=False,
     )
+
+
+def raw_throughput(settings: Settings, events: int, timeout_s: float) -> dict[str, Any]:
+    """Run the baseline loop in its own process; adds its wall time including start-up."""
+    began = time.monotonic()
+    done = _child(settings, _raw_command("throughput", events, timeout_s), timeout_s)
     wall_s = time.monotonic() - began
     if done.returncode != 0:
         raise BenchmarkFailed(f"raw consumer failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -283,17 +287,8 @@ def measure(settings: Settings, args: argparse.Namespace, workdir: Path) -> dict
 
 def faust_floor(settings: Settings, events: int, timeout_s: float) -> dict[str, Any]:
     """The Faust framework's floor over the same events: an agent that only decodes."""
-    env = {**os.environ, **namespace.worker_env(settings)}
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.faust_floor", "--expect", str(events)]
-        + ["--timeout", str(timeout_s)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s + 60,
-        check=False,
-    )
+    command = [sys.executable, "-m", "benchmarks.faust_floor", "--expect", str(events)]
+    done = _child(settings, [*command, "--timeout", str(timeout_s)], timeout_s)
     if not any(line.startswith("{") for line in done.stdout.splitlines()):
         raise BenchmarkFailed(f"the Faust floor failed ({done.returncode}): {done.stderr[-2000:]}")
     result = _last_json(done.stdout, "the Faust floor")
@@ -303,18 +298,9 @@ def faust_floor(settings: Settings, events: int, timeout_s: float) -> dict[str, 
 
 def processing_rates(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """Vigie's processing alone (no Kafka, no Redis, no Faust), per record type, in a child."""
-    env = {**os.environ, **namespace.worker_env(settings)}
     command = [sys.executable, "-m", "benchmarks.profile_batch", "--rates"]
     command += ["--events", str(min(args.events, 20_000)), "--seed", str(args.seed)]
-    done = subprocess.run(
-        command + ([] if args.emails else ["--no-emails"]),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=args.timeout + 60,
-        check=False,
-    )
+    done = _child(settings, command + ([] if args.emails else ["--no-emails"]), args.timeout)
     if done.returncode != 0:
         raise BenchmarkFailed(f"profile_batch failed: {done.stderr[-2000:]}")
     return _last_json(done.stdout, "profile_batch --rates")

@@ -28,6 +28,15 @@ def test_the_test_half_is_frozen() -> None:
     assert hashlib.sha256(devset.TEST_PATH.read_bytes()).hexdigest() == FROZEN_SHA256
 
 
+def _labelled_by_the_guide(rows: list[dict]) -> None:
+    for row in rows:
+        assert row["intent"] in INTENTS
+        assert (row["urgency_category"] == "none") is (not row["urgent"])
+        for item in row["pii"]:
+            assert item["type"] in KINDS
+            assert item["value"] in row["subject"] or item["value"] in row["body"]
+
+
 @pytest.mark.parametrize(
     ("split", "path", "sha256"),
     [
@@ -46,12 +55,7 @@ def test_the_holdouts_are_frozen_labelled_by_the_guide_and_in_training_once_meas
     assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
     assert {r["id"] for r in holdout} <= {r["id"] for r in devset.load("train")}
     assert not {r["id"] for r in holdout} & {r["id"] for r in devset.load("test")}
-    for row in holdout:
-        assert row["intent"] in INTENTS
-        assert (row["urgency_category"] == "none") is (not row["urgent"])
-        for item in row["pii"]:
-            assert item["type"] in KINDS
-            assert item["value"] in row["subject"] or item["value"] in row["body"]
+    _labelled_by_the_guide(holdout)
 
 
 def test_the_sixth_holdout_is_frozen_apart_from_training_and_labelled_by_the_guide() -> None:
@@ -60,12 +64,7 @@ def test_the_sixth_holdout_is_frozen_apart_from_training_and_labelled_by_the_gui
     assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
     assert not {r["id"] for r in holdout} & {r["id"] for r in train + devset.load("test")}
     assert not {r["body"] for r in holdout if len(r["body"]) > 30} & {r["body"] for r in train}
-    for row in holdout:
-        assert row["intent"] in INTENTS
-        assert (row["urgency_category"] == "none") is (not row["urgent"])
-        for item in row["pii"]:
-            assert item["type"] in KINDS
-            assert item["value"] in row["subject"] or item["value"] in row["body"]
+    _labelled_by_the_guide(holdout)
 
 
 def test_the_halves_are_disjoint_and_labelled_by_the_guide() -> None:
