@@ -85,6 +85,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "<ADRESSE>",  # abroad, the street before its number: « Rua das Flores 45 », « Via Roma 3 »
+        re.compile(
+            r"\b(?:Rua|Avenida|Calle|Carrer|Via|Viale|Strada|Travessa|Largo|Pra[çc]a|Ulica|"
+            r"Stra(?:ß|ss)e)\s+(?:(?!(?:en|in|de|du|depuis|since)\s+\d)[\w'’.\-]+\s+){0,4}?"
+            r"\d{1,3}[a-z]?\b(?:,?\s*\d{4}-\d{3})?"
+        ),
+    ),
+    (
         "<ADRESSE>",  # postal code and town, « 75011 Paris », « 07500 Guilherand-Granges Cedex »
         re.compile(
             r"\b\d{5}\s+[A-ZÀ-Ý][\w'’\-]+(?:[ \-](?:(?i:cedex)(?:\s?\d{1,2})?|sur|sous|en|lès|"

@@ -173,6 +173,8 @@ KEYWORD_RULES: tuple[_KeywordRule, ...] = (
             r"plus (?:pour )?tres longtemps",
             r"pas rester beaucoup de temps encore",
             r"decided to (?:stop|end) (?:everything|it all)",
+            r"(?:sorting out|putting|put) (?:all )?my affairs",
+            r"giving (?:my )?(?:things|stuff|belongings|possessions) away",
             r"want to (?:die|disappear)",
             r"(?:won't|will not) be a burden",
             r"(?:don't|do not|no longer) see the point (?:of|in) (?:going on|living|continuing)",
@@ -274,6 +276,11 @@ KEYWORD_RULES: tuple[_KeywordRule, ...] = (
             r"ne pas croiser ma route",
             r"je ne garantis (?:rien|pas)",
             r"(?:avec|et) mes (?:freres|reufs|potes|cousins)[^.]{0,40}(?:voir|regler|passer)",
+            # knowing an adviser's movements, said to them (« je connais l'heure où il sort »)
+            r"\bje (?:connais|sais) (?:desormais |maintenant |tres bien |bien )?"
+            r"(?:l'heure|a quelle heure|ou|quand)[^.]{0,60}"
+            r"\b(?:quitte|sort|gare|garez|habite|finit|termine|rentre)",
+            r"\bje connais (?:sa|votre|son|leur) (?:voiture|adresse|plaque|trajet)",
         ),
         "Menace envers le personnel",
         "Le message contient des propos menaçants envers un conseiller ou l'agence.",

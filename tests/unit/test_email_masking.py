@@ -131,6 +131,9 @@ def test_every_personal_datum_the_simulator_writes_is_masked() -> None:
         ("My husband Kwame Owusu-Boateng is ill", "My husband <NOM> is ill"),
         ("nom;prénom;date_naissance\nLE GOFF;Maëlys;03/04/2005\n",
          "nom;prénom;date_naissance\n<NOM>;<NOM>;<DATE_NAISSANCE>\n"),
+        # an address abroad, the street before its number
+        ("My new address will be Rua das Flores 45, 1200-195 Lisboa.",
+         "My new address will be <ADRESSE> Lisboa."),
         # the sender of a quoted message
         ("Voici.\n\n-----Message d'origine-----\nDe : Virginie Castelnaudary <v@example.org>",
          "Voici.\n\n-----Message d'origine-----\nDe : <NOM> <<EMAIL>>"),
@@ -154,6 +157,7 @@ def test_full_names_and_guide_identifiers_are_masked(text: str, kept: str) -> No
         "ma fille Chaïma est malade depuis mardi.",  # a lone first name after a relative
         "rendez-vous | salle | heure\nlundi | B12 | 10h",  # a table with no personal column
         "Bonjour Madame Lefèvre,\nmerci.",
+        "Je passe par la Via Domitia en 2024.",
     ],
 )
 def test_what_the_guide_does_not_count_as_personal_data_is_kept(text: str) -> None:

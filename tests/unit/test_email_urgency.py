@@ -50,6 +50,10 @@ def hits(text: str, received: datetime = MONDAY_10H) -> list[UrgencyHit]:
         ("Dites-lui de bien regarder derrière lui en sortant du parking.", "menace"),
         ("Il me reste 12 euros pour nourrir ma fille jusqu'à la fin du mois.", "ressources"),
         ("My husband hit me again last night.", "violence"),
+        # read from hold-out 6's misses, after its one measure
+        ("Je connais désormais l'heure à laquelle il quitte l'agence.", "menace"),
+        ("Je connais sa voiture grise, qu'il fasse attention.", "menace"),
+        ("I've been sorting out my affairs, giving things away.", "adieu"),
     ],
 )
 def test_keyword_rules_catch_direct_and_indirect_wording(text: str, rule: str) -> None:
@@ -70,6 +74,7 @@ def test_missing_accents_and_capitals_change_nothing() -> None:
         "Mon ARE est suspendue ce mois-ci, ce n'est pas urgent, j'ai un salaire.",
         "Ma conseillère va me tuer, j'ai encore oublié mon actualisation.",
         "Je sais où se trouve l'agence, j'y passais tous les jours.",
+        "Je connais bien l'heure du rendez-vous et je serai là.",
         "J'ai quitté mon ex-mari violent il y a deux ans, je suis en sécurité.",
         "Je confirme ma présence demain à 14h pour l'atelier CV.",
         "Merci pour tout, vous n'aurez plus à vous occuper de mon dossier : je déménage à Lyon.",
