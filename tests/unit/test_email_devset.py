@@ -21,6 +21,7 @@ HOLDOUT3_SHA256 = "24fa08529be91c8ce8e8a6fcc0791655e821c8c54bbe0df2db1ac8beffa4a
 HOLDOUT4_SHA256 = "81d022f7355637dd01c1d7a89db237d3c452323060e35930094ce80be2d0bfb9"
 HOLDOUT5_SHA256 = "db580a39f6efdb37d651b7449a3576fa63e395aa470d954518358638e164bfb1"
 HOLDOUT6_SHA256 = "e2ada61f796a0e81d71ec42cac3819403cef488c29c2cea8aef21be60adaf438"
+HOLDOUT7_SHA256 = "b1d73c92bd707257611e74977b20a639d0a7bed17061784df0c65a6f6f437608"
 KINDS = set(devset.PII_PLACEHOLDER)
 
 
@@ -56,6 +57,15 @@ def test_the_holdouts_are_frozen_labelled_by_the_guide_and_in_training_once_meas
     assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
     assert {r["id"] for r in holdout} <= {r["id"] for r in devset.load("train")}
     assert not {r["id"] for r in holdout} & {r["id"] for r in devset.load("test")}
+    _labelled_by_the_guide(holdout)
+
+
+def test_the_seventh_holdout_is_frozen_apart_from_training_and_labelled_by_the_guide() -> None:
+    assert hashlib.sha256(devset.HOLDOUT7_PATH.read_bytes()).hexdigest() == HOLDOUT7_SHA256
+    holdout, train = devset.load("holdout7"), devset.load("train")
+    assert len(holdout) >= 280 and sum(r["urgent"] for r in holdout) >= 70
+    assert not {r["id"] for r in holdout} & {r["id"] for r in train + devset.load("test")}
+    assert not {r["body"] for r in holdout if len(r["body"]) > 30} & {r["body"] for r in train}
     _labelled_by_the_guide(holdout)
 
 
