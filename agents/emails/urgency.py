@@ -159,6 +159,9 @@ KEYWORD_RULES: tuple[_KeywordRule, ...] = (
             r"(?:prendre|garder|recuperer) (?:mon|ma) (?:chat|chienne?|chatte)\b",
             r"(?:maison|famille|foyer|home) (?:pour|for) (?:mon|ma|my) (?:chat|chien|cat|dog)",
             r"lettres? pour (?:mes|ma|mon)",
+            r"laisse (?:une|des) lettres? (?:a|pour) (?:mes|ma|mon)",
+            r"pris (?:toutes )?mes dispositions ?(?:[.;!]|$)",  # and nothing said of what for
+            r"\bmes affaires sont (?:en ordre|reglees)",
             r"(?:dernier|derniere) (?:mail|message)\b",
             r"(?:pense|crois) pas (?:etre|que je serai) encore la",
             r"arreter de deranger le monde",
@@ -249,7 +252,8 @@ KEYWORD_RULES: tuple[_KeywordRule, ...] = (
         "menace",
         _words(
             r"(?:ca|cela) va mal (?:finir|se terminer|tourner)",
-            r"vous (?:allez|aller) (?:le )?(?:payer|regretter|vous en souvenir)",
+            r"vous (?:allez|aller) (?:tous )?(?:le )?(?:payer|regretter|vous en souvenir)",
+            r"bidons? d'essence",
             r"(?:il|elle|vous) (?:s'en|va s'en) souviendr",
             r"(?:quelqu'un|il|elle) va (?:le )?payer",
             r"regarder derriere (?:lui|elle|vous|toi)",

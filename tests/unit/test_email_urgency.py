@@ -54,6 +54,9 @@ def hits(text: str, received: datetime = MONDAY_10H) -> list[UrgencyHit]:
         ("Je connais désormais l'heure à laquelle il quitte l'agence.", "menace"),
         ("Je connais sa voiture grise, qu'il fasse attention.", "menace"),
         ("I've been sorting out my affairs, giving things away.", "adieu"),
+        # and from hold-out 7's
+        ("J'ai pris mes dispositions, j'ai laissé une lettre à ma sœur.", "adieu"),
+        ("JE VIENS AVEC UN BIDON D ESSENCE ET VOUS ALLEZ TOUS LE REGRETTER", "menace"),
     ],
 )
 def test_keyword_rules_catch_direct_and_indirect_wording(text: str, rule: str) -> None:
@@ -75,6 +78,8 @@ def test_missing_accents_and_capitals_change_nothing() -> None:
         "Ma conseillère va me tuer, j'ai encore oublié mon actualisation.",
         "Je sais où se trouve l'agence, j'y passais tous les jours.",
         "Je connais bien l'heure du rendez-vous et je serai là.",
+        "J'ai pris mes dispositions pour être présent au rendez-vous de jeudi.",
+        "J'ai envoyé une lettre à mon employeur et une autre à ma banque.",
         "J'ai quitté mon ex-mari violent il y a deux ans, je suis en sécurité.",
         "Je confirme ma présence demain à 14h pour l'atelier CV.",
         "Merci pour tout, vous n'aurez plus à vous occuper de mon dossier : je déménage à Lyon.",
