@@ -230,9 +230,12 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
         "samples": samples,
     }
     if not args.no_replay and not failure:
-        from benchmarks.run import replay_throughput
+        from benchmarks.run import BenchmarkFailed, replay_throughput
 
-        figures["replay"] = replay_throughput(settings, workdir / "replay", timeout_s=3600)
+        try:
+            figures["replay"] = replay_throughput(settings, workdir / "replay", timeout_s=3600)
+        except BenchmarkFailed as exc:  # the soak's own figures still count: keep them
+            figures["replay_failure"] = str(exc)[:500]
     return figures
 
 
@@ -265,6 +268,8 @@ def report(f: dict[str, Any]) -> None:
     if "replay" in f:
         r = f["replay"]
         print(f"replay: wall {r['wall_s']:.0f}s, summary {r['summary']}")
+    if "replay_failure" in f:
+        print(f"replay: FAILED: {f['replay_failure']}")
 
 
 def _interrupted(signum: int, _frame: Any) -> None:
