@@ -96,11 +96,12 @@ class KafkaSink:
         n = 0
         # Examples are built by Vigie from records that passed validation: encoded without
         # the field-by-field check, and a record teaching two models is encoded once.
+        # (The record is kept beside its bytes, so its id cannot be reused within the batch.)
         encoded: dict[tuple[str, int], tuple[Any, bytes]] = {}
         for ex in examples:
             key = (ex.record_name, id(ex.record))
             found = encoded.get(key)
-            if found is None or found[0] is not ex.record:
+            if found is None:
                 found = encoded[key] = (
                     ex.record,
                     self.codec.encode(ex.record_name, ex.record, validate=False),

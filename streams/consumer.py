@@ -33,8 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -204,21 +203,9 @@ def _input_event(message: Message, topic: str, partition: int, offset: int) -> I
     )
 
 
-class _Partition(NamedTuple):
-    topic: str
-    partition: int
-
-
 def _observe_lag(consumer: Consumer, last: dict[tuple[str, int], int]) -> None:
     """The lag gauge of each partition of a batch, from the high watermarks of the last fetch."""
-
-    class _Ends:
-        @staticmethod
-        def highwater(tp: _Partition) -> int | None:
-            _low, high = consumer.get_watermark_offsets(
-                TopicPartition(tp.topic, tp.partition), cached=True
-            )
-            return high if high >= 0 else None
-
-    messages = (SimpleNamespace(tp=_Partition(t, p), offset=o) for (t, p), o in last.items())
-    metrics.observe_lag(_Ends(), messages)
+    for (topic, partition), offset in last.items():
+        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+        if high >= 0:
+            metrics.record_lag(topic, partition, high, offset)

@@ -107,7 +107,12 @@ def observe_lag(consumer: Any, messages: Iterable[Any]) -> None:
             logger.debug("no highwater topic=%s partition=%s", tp.topic, tp.partition)
             continue
         if end is not None:
-            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - offset - 1))
+            record_lag(tp.topic, tp.partition, end, offset)
+
+
+def record_lag(topic: str, partition: int, end: int, offset: int) -> None:
+    """The lag gauge of one partition: its end minus the next offset to read (``offset`` + 1)."""
+    CONSUMER_LAG.labels(topic, str(partition)).set(max(0, end - offset - 1))
 
 
 def serve(port: int) -> bool:

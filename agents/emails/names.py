@@ -353,16 +353,25 @@ def _line_view(text: str) -> str:
     return _HTML_BREAK.sub(lambda m: "\n" + " " * (len(m.group()) - 1), text)
 
 
-def _slot_name(line: str, offset: int) -> tuple[int, int] | None:
-    """The name filling a name's place: two to four capitalised words alone on ``line``."""
+def _alone_on_line(line: str, most: int) -> list[tuple[int, int, str]] | None:
+    """Two to ``most`` words side by side, alone on ``line`` but for a bullet or quote mark
+    before them and a phone, e-mail or identifier after (:data:`_TRAILER`); else None."""
     trailer = _TRAILER.search(line)
     core = line[: trailer.start() if trailer else len(line)]
     words = _words(core)
-    if not 2 <= len(words) <= 4 or core[: words[0][0]].strip(" \t>-–—*•"):
+    if not 2 <= len(words) <= most or core[: words[0][0]].strip(" \t>-–—*•"):
         return None
-    if any(not _adjacent(core, words[k - 1][1], words[k][0]) for k in range(1, len(words))):
+    if core[words[-1][1] :].strip(" \t.,") or any(
+        not _adjacent(core, words[k - 1][1], words[k][0]) for k in range(1, len(words))
+    ):
         return None
-    if core[words[-1][1] :].strip(" \t.,"):
+    return words
+
+
+def _slot_name(line: str, offset: int) -> tuple[int, int] | None:
+    """The name filling a name's place: two to four capitalised words alone on ``line``."""
+    words = _alone_on_line(line, 4)
+    if words is None:
         return None
     if not all(w[:1].isupper() or _fold(w) in PARTICLES for _, _, w in words):
         return None
@@ -481,14 +490,8 @@ def _identifier_line(line: str) -> bool:
 def _bare_name(line: str, offset: int) -> tuple[int, int] | None:
     """Two or three words of one casing alone on a message's last line (« salima benhaddou »,
     « SIVAKUMAR THARSHAN »): where a signature stands, typed in lower case or in capitals."""
-    trailer = _TRAILER.search(line)
-    core = line[: trailer.start() if trailer else len(line)]
-    words = _words(core)
-    if not 2 <= len(words) <= 3 or core[: words[0][0]].strip(" \t>-–—*•"):
-        return None
-    if core[words[-1][1] :].strip(" \t.,") or any(
-        not _adjacent(core, words[k - 1][1], words[k][0]) for k in range(1, len(words))
-    ):
+    words = _alone_on_line(line, 3)
+    if words is None:
         return None
     texts = [w for *_, w in words]
     if not (all(w.islower() for w in texts) or all(w.isupper() for w in texts)):
@@ -530,15 +533,8 @@ def _cased_signature_lines(view: str, vocab: Any) -> list[tuple[int, int]]:
     """
     spans = []
     for line in _LINE.finditer(view):
-        body = line.group()
-        trailer = _TRAILER.search(body)
-        core = body[: trailer.start() if trailer else len(body)]
-        words = _words(core)
-        if not 2 <= len(words) <= 4 or core[: words[0][0]].strip(" \t>-–—*•"):
-            continue
-        if core[words[-1][1] :].strip(" \t.,") or any(
-            not _adjacent(core, words[k - 1][1], words[k][0]) for k in range(1, len(words))
-        ):
+        words = _alone_on_line(line.group(), 4)
+        if words is None:
             continue
         caps = [w for *_, w in words if w.isupper() and len(w) >= 2]
         title = [w for *_, w in words if w[:1].isupper() and not w.isupper() and len(w) >= 2]

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from agents.offers.model import MODEL_NAME
 from schemas.codec import Codec
 from streams.admin import create_topics
 from streams.errors import CredentialsError
@@ -34,10 +33,8 @@ from tests.integration.conftest import (
     read_topic,
     settings_env,
     wait_for,
-    wait_for_model,
-    wait_for_offers,
 )
-from tests.integration.test_worker import MARKET, offer
+from tests.integration.test_worker import offer, publish_market
 from tests.service_resolution import load_local_services, running_on_ci
 
 pytestmark = pytest.mark.integration
@@ -138,14 +135,7 @@ def test_low_salary_alert_over_sasl_ssl_and_redis_tls_acl(
     assert settings.kafka_sasl_mechanism == "SCRAM-SHA-512"
     assert settings.redis_tls and settings.redis_username == "vigie"
     worker = worker_factory()
-    for i, pay in enumerate(MARKET):
-        publisher.publish("OfferPosted", offer(f"mkt-{i}", pay))
-    publisher.flush()
-    market = [f"mkt-{i}" for i in range(len(MARKET))]
-    wait_for_offers(redis_client, settings, market, timeout_s=FIRST_EVENT_S)
-    wait_for_model(
-        redis_client, settings, MODEL_NAME, lambda m: m.get("open_offers", 0) >= len(MARKET)
-    )
+    publish_market(publisher, redis_client, settings, timeout_s=FIRST_EVENT_S)
     publisher.publish("OfferPosted", offer("low-1", 1200.0))
     publisher.flush()
 

@@ -59,8 +59,15 @@ def offer(
 MARKET = (1850.0, 1900.0, 1950.0, 2000.0, 2050.0, 2100.0)
 
 
-def publish_market(publisher: Publisher, redis_client: redis.Redis, settings: Settings) -> None:
-    """Publish the local market and wait until the worker has learnt it.
+def publish_market(
+    publisher: Publisher,
+    redis_client: redis.Redis,
+    settings: Settings,
+    *,
+    timeout_s: float | None = None,
+) -> None:
+    """Publish the local market and wait until the worker has learnt it (``timeout_s``: the
+    wait for the first offers, e.g. a worker's first event on a secured broker).
 
     Offers are scored with the latest snapshot of the offer model: a low offer published
     before every worker holds a snapshot that learnt the market would be judged without it.
@@ -68,7 +75,11 @@ def publish_market(publisher: Publisher, redis_client: redis.Redis, settings: Se
     for i, pay in enumerate(MARKET):
         publisher.publish("OfferPosted", offer(f"mkt-{i}", pay))
     publisher.flush()
-    wait_for_offers(redis_client, settings, [f"mkt-{i}" for i in range(len(MARKET))])
+    market = [f"mkt-{i}" for i in range(len(MARKET))]
+    if timeout_s is None:
+        wait_for_offers(redis_client, settings, market)
+    else:
+        wait_for_offers(redis_client, settings, market, timeout_s=timeout_s)
     wait_for_model(
         redis_client, settings, MODEL_NAME, lambda m: m.get("open_offers", 0) >= len(MARKET)
     )
