@@ -17,6 +17,7 @@ from agents.emails.drafts import ANSWERABLE_INTENTS, compose_draft
 from agents.emails.intents import INTENTS, make_intent_classifier, parse_intents
 from agents.emails.logic import EmailsHandler, triage
 from agents.emails.model import (
+    CACHE_SNAPSHOT_BYTES,
     MIN_VERDICTS,
     MODEL_NAME,
     EmailTriageModel,
@@ -357,9 +358,10 @@ def test_the_model_survives_a_snapshot_with_its_feedback_cache() -> None:
     assert list(cached.features) == list(original.features)
     record = email("X", "Je n'ai pas reçu mon allocation.")
     assert triage(record, restored).intents == triage(record, h.model).intents
-    # About 2.5 MB: eleven logistic regressions over the warm start's words and lemmas (a few
-    # tens of thousands of weights each), the cache compressed; the snapshot topic takes 20 MB.
-    assert len(payload.payload) < 5_000_000
+    # About 5 MB since the warm start reads 3,388 emails: eleven logistic regressions over
+    # their words and lemmas (tens of thousands of weights each), the cache compressed. With
+    # a full cache (up to CACHE_SNAPSHOT_BYTES) it must stay under the snapshot topic's 20 MB.
+    assert len(payload.payload) + CACHE_SNAPSHOT_BYTES < 15_000_000
 
 
 def test_the_cache_keeps_the_newest_emails_within_its_snapshot_budget(
