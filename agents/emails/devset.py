@@ -47,6 +47,7 @@ HOLDOUT5_PATH = ROOT / "tests" / "fixtures" / "emails_holdout5.jsonl"  # and fou
 HOLDOUT6_PATH = ROOT / "tests" / "fixtures" / "emails_holdout6.jsonl"  # and four more
 HOLDOUT7_PATH = ROOT / "tests" / "fixtures" / "emails_holdout7.jsonl"  # and four more
 HOLDOUT8_PATH = ROOT / "tests" / "fixtures" / "emails_holdout8.jsonl"  # and four more
+HOLDOUT9_PATH = ROOT / "tests" / "fixtures" / "emails_holdout9.jsonl"  # and four more
 TRAIN_PATH = Path(__file__).with_name("devset_train.jsonl")
 TEST_PARTS = ("a", "b", "c", "d")  # cut in halves; the other parts are for training only
 # The set carries no send dates: « demain » is read against a Tuesday morning in Paris.
@@ -69,7 +70,8 @@ def load(split: str = "test") -> list[dict[str, Any]]:
         "test": TEST_PATH, "holdout": HOLDOUT_PATH, "holdout2": HOLDOUT2_PATH,
         "holdout3": HOLDOUT3_PATH, "holdout4": HOLDOUT4_PATH,
         "holdout5": HOLDOUT5_PATH, "holdout6": HOLDOUT6_PATH,
-        "holdout7": HOLDOUT7_PATH, "holdout8": HOLDOUT8_PATH, "train": TRAIN_PATH,
+        "holdout7": HOLDOUT7_PATH, "holdout8": HOLDOUT8_PATH,
+        "holdout9": HOLDOUT9_PATH, "train": TRAIN_PATH,
     }  # fmt: skip
     return read_jsonl(paths[split])
 
@@ -263,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     report = sub.add_parser("report", help="triage the development set and print the figures")
     splits = (
         *("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"),
-        *("holdout7", "holdout8", "train", "cv"),
+        *("holdout7", "holdout8", "holdout9", "train", "cv"),
     )
     report.add_argument("--split", choices=splits, default="test")
     report.add_argument("--misses", action="store_true", help="list the ids of missed urgent")

@@ -23,6 +23,7 @@ HOLDOUT5_SHA256 = "db580a39f6efdb37d651b7449a3576fa63e395aa470d954518358638e164b
 HOLDOUT6_SHA256 = "e2ada61f796a0e81d71ec42cac3819403cef488c29c2cea8aef21be60adaf438"
 HOLDOUT7_SHA256 = "b1d73c92bd707257611e74977b20a639d0a7bed17061784df0c65a6f6f437608"
 HOLDOUT8_SHA256 = "8592a0800a5cc14e8d9b029837b88727ef7852062b80f5140e3844b51b6216b0"
+HOLDOUT9_SHA256 = "c359d7fbb687074da27abdd46b0598b5e4b4d7bb64c20d3750c8c2f54e4453ac"
 KINDS = set(devset.PII_PLACEHOLDER)
 
 
@@ -50,6 +51,7 @@ def _labelled_by_the_guide(rows: list[dict]) -> None:
         ("holdout6", devset.HOLDOUT6_PATH, HOLDOUT6_SHA256),
         ("holdout7", devset.HOLDOUT7_PATH, HOLDOUT7_SHA256),
         ("holdout8", devset.HOLDOUT8_PATH, HOLDOUT8_SHA256),
+        ("holdout9", devset.HOLDOUT9_PATH, HOLDOUT9_SHA256),
     ],
 )
 def test_the_holdouts_are_frozen_labelled_by_the_guide_and_in_training_once_measured(
