@@ -146,6 +146,9 @@ def _produce(settings: Settings, messages: list[Mutant], sent_ms: int) -> dict[t
     return placed
 
 
+TAIL_READ = 50  # below this lag, read the tail to tell records from transaction markers
+
+
 def input_lag(settings: Settings) -> tuple[int, int]:
     """(messages on the input topics, of which not yet committed by the worker's group).
 
@@ -163,7 +166,53 @@ def input_lag(settings: Settings) -> tuple[int, int]:
                 ends[(topic, p)] = high
         committed = consumer.committed([TopicPartition(t, p) for t, p in ends], timeout=10)
         done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed}
-        return sum(ends.values()), sum(high - done[tp] for tp, high in ends.items())
+        lag = sum(high - done[tp] for tp, high in ends.items())
+        if lag <= TAIL_READ:  # the tail: count its records, not the transaction markers
+            lag = sum(
+                _records_between(settings, tp, done[tp], high)
+                for tp, high in ends.items()
+                if high > done[tp]
+            )
+        return sum(ends.values()), lag
+    finally:
+        consumer.close()
+
+
+def input_records(settings: Settings) -> int:
+    """Records on the input topics: their offsets, less the transaction markers among them."""
+    consumer = Consumer(
+        {**kafka_config(settings), "group.id": "fuzz-count", "enable.auto.commit": False}
+    )
+    try:
+        ends: dict[tuple[str, int], int] = {}
+        for short in INPUT_TOPICS:
+            topic = settings.topic(short)
+            for p in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                if high > low:
+                    ends[(topic, p)] = high
+    finally:
+        consumer.close()
+    return sum(_records_between(settings, tp, 0, end) for tp, end in ends.items())
+
+
+def _records_between(settings: Settings, tp: tuple[str, int], start: int, end: int) -> int:
+    """Committed records of ``tp`` in [start, end): offsets minus transaction markers (the
+    timers' ``OfferAged`` events are written in the learner's transactions)."""
+    consumer = Consumer(
+        {**kafka_config(settings), "group.id": "fuzz-tail", "enable.auto.commit": False}
+    )
+    try:
+        consumer.assign([TopicPartition(tp[0], tp[1], start)])
+        count, deadline = 0, time.monotonic() + 5.0 + (end - start) / 5000
+        while time.monotonic() < deadline:
+            batch = min(end - start, 100_000)
+            got = [m for m in consumer.consume(batch, timeout=0.5) if not m.error()]
+            count += sum(1 for m in got if m.offset() < end)
+            position = consumer.position([TopicPartition(*tp)])[0].offset
+            if position >= end:
+                break
+        return count
     finally:
         consumer.close()
 
@@ -221,8 +270,10 @@ def _wait(
         report.on_topics, lag = input_lag(settings)
         report.worker_counted = worker.counted()
         report.lag = lag
-        if lag == 0 and report.worker_counted >= report.on_topics:
-            return
+        if lag == 0:
+            report.on_topics = input_records(settings)  # markers are not messages
+            if report.worker_counted >= report.on_topics:
+                return
         if lag != last:
             last, last_move = lag, time.monotonic()
         if worker.proc is not None and worker.proc.poll() is not None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer, TopicPartition
 
 from schemas.codec import Codec
 from sinks.outputs import Alert, DeadLetter, Example
@@ -43,9 +43,21 @@ def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
 
 
 class KafkaSink:
-    """Producer for the alerts and dead-letter topics; :meth:`flush` waits for every ack."""
+    """Producer for the alerts and dead-letter topics; :meth:`flush` waits for every ack.
 
-    def __init__(self, settings: Settings, codec: Codec, *, flush_timeout_s: float = 30.0) -> None:
+    With a ``transactional_id`` the producer is transactional: every send joins the open
+    transaction (one is begun by the first send after a commit or an abort), and nothing is
+    visible to ``read_committed`` readers before :meth:`commit`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        codec: Codec,
+        *,
+        flush_timeout_s: float = 30.0,
+        transactional_id: str | None = None,
+    ) -> None:
         self.alerts_topic = settings.topic("alerts")
         self.deadletter_topic = settings.topic("deadletter")
         self.learning_topic = settings.topic(LEARNING_TOPIC)
@@ -54,19 +66,82 @@ class KafkaSink:
         self.codec = codec
         self.flush_timeout_s = flush_timeout_s
         self._errors: list[str] = []
-        self._producer = Producer(
-            {
-                **kafka_config(settings),
-                "enable.idempotence": True,
-                # Java's and aiokafka's partitioner: a key lands on the same partition whoever
-                # produces it, so Faust tables stay co-partitioned with the input topics.
-                "partitioner": "murmur2_random",
-                "acks": "all",
-                "linger.ms": 5,
-                "compression.type": "lz4",
-                "message.max.bytes": 16_000_000,
-            }
-        )
+        self.transactional_id = transactional_id
+        self._in_transaction = False
+        self._config: dict[str, Any] = {
+            **kafka_config(settings),
+            "enable.idempotence": True,
+            # Java's and aiokafka's partitioner: a key lands on the same partition whoever
+            # produces it, so Faust tables stay co-partitioned with the input topics.
+            "partitioner": "murmur2_random",
+            "acks": "all",
+            "linger.ms": 5,
+            "compression.type": "lz4",
+            "message.max.bytes": 16_000_000,
+        }
+        if transactional_id:
+            # Kafka Streams' exactly-once timeout: a worker killed mid-transaction holds back
+            # read_committed readers of its output partitions for at most this long.
+            self._config |= {"transactional.id": transactional_id, "transaction.timeout.ms": 10_000}
+        self._producer = self._new_producer()
+
+    def _new_producer(self) -> Producer:
+        producer = Producer(self._config)
+        if self.transactional_id:
+            # Fences an earlier producer of the same id and aborts its open transaction.
+            producer.init_transactions(self.flush_timeout_s)
+        return producer
+
+    # Transactions ------------------------------------------------------------------------------
+
+    def _join(self) -> None:
+        """Begin a transaction if none is open (transactional producers only)."""
+        if self.transactional_id and not self._in_transaction:
+            self._producer.begin_transaction()
+            self._in_transaction = True
+
+    @property
+    def in_transaction(self) -> bool:
+        """A transaction is open: something was sent since the last commit or abort."""
+        return self._in_transaction
+
+    def commit(self, offsets: list[TopicPartition], group_metadata: Any) -> None:
+        """Commit the open transaction with the consumer's ``offsets`` (next offsets to read).
+
+        Raises ``KafkaException``: its error says whether to retry (``retriable()``), abort and
+        send again (``txn_requires_abort()``), or start a new producer (``fatal()``).
+        """
+        self._join()  # offsets alone (a batch with no output) still need a transaction
+        if offsets:
+            self._producer.send_offsets_to_transaction(
+                offsets, group_metadata, self.flush_timeout_s
+            )
+        self._producer.commit_transaction(self.flush_timeout_s)
+        self._in_transaction = False
+        errors, self._errors = self._errors, []
+        if errors:  # cannot happen after a successful commit; kept as a guard
+            raise ServiceUnavailableError(f"kafka sink: delivery failed: {errors[:3]}")
+
+    def abort(self) -> None:
+        """Abort the open transaction (its messages are never seen by read_committed readers).
+
+        A producer in a fatal state is replaced by a new one of the same transactional id.
+        """
+        self._errors = []
+        if not self._in_transaction:
+            return
+        try:
+            self._producer.abort_transaction(self.flush_timeout_s)
+        except KafkaException as exc:
+            logger.warning("kafka sink: abort failed (%s): starting a new producer", exc)
+            self._producer = self._new_producer()
+        self._in_transaction = False
+
+    def renew(self) -> None:
+        """Replace a producer left in a fatal state (its open transaction is aborted)."""
+        self._errors = []
+        self._in_transaction = False
+        self._producer = self._new_producer()
 
     def _on_delivery(self, err: Any, _msg: Any) -> None:
         if err is not None:
@@ -74,6 +149,7 @@ class KafkaSink:
 
     def send_alerts(self, alerts: Iterable[Alert]) -> int:
         """Queue alerts keyed by their id; returns how many were queued."""
+        self._join()
         n = 0
         for alert in alerts:
             self._producer.produce(
@@ -93,6 +169,7 @@ class KafkaSink:
 
         ``scored_with`` names the model versions that scored the examples' events.
         """
+        self._join()
         n = 0
         # Examples are built by Vigie from records that passed validation: encoded without
         # the field-by-field check, and a record teaching two models is encoded once.
@@ -136,6 +213,7 @@ class KafkaSink:
         The producer's partitioner is the publishers' (murmur2), so the event lands on the
         partition of the other events of its entity.
         """
+        self._join()
         n = 0
         for name, record in records:
             self._producer.produce(
@@ -150,6 +228,7 @@ class KafkaSink:
 
     def send_changes(self, changes: Iterable[TableChange]) -> int:
         """Queue table changes on their changelog partitions; returns how many."""
+        self._join()
         n = 0
         for change in changes:
             self._producer.produce(
@@ -164,6 +243,7 @@ class KafkaSink:
 
     def send_erasure_audit(self, record: dict[str, Any]) -> None:
         """Queue an erasure's audit record (JSON, keyed by the requester's erasure id)."""
+        self._join()
         self._producer.produce(
             self.settings_topic("erasures"),
             key=str(record["erasure_id"]).encode(),
@@ -174,6 +254,7 @@ class KafkaSink:
 
     def send_dead_letters(self, dead_letters: Iterable[DeadLetter]) -> int:
         """Queue dead letters with their original key and bytes; returns how many."""
+        self._join()
         n = 0
         for dl in dead_letters:
             logger.warning(

@@ -10,10 +10,13 @@ Faust still runs the worker: the app, the CLI, the web server and its life cycle
 this consumer (``streams.app``); only the per-message path is gone. What the Faust agents
 guaranteed holds, by the same means Kafka Streams uses:
 
-* **Commit only after delivery.** Offsets are *stored* after a batch's outputs are delivered
+* **Commit only after delivery.** With ``VIGIE_PROCESSING_GUARANTEE=exactly_once`` (the
+  default) a batch's Kafka outputs and its input offsets commit in one Kafka transaction
+  (``streams.transactions``): each alert reaches the alerts topic exactly once. With
+  ``at_least_once``, offsets are *stored* after a batch's outputs are delivered
   (``enable.auto.offset.store=false``), and librdkafka commits stored offsets every second and
-  when partitions are revoked or the consumer closes: an event is never committed before what
-  it caused is in Kafka and Redis.
+  when partitions are revoked or the consumer closes. Either way an event is never committed
+  before what it caused is in Kafka and Redis.
 * **Rebalancing, co-partitioned.** The ``range`` assignor gives a worker the same partition
   numbers of every input topic (the job seekers' table is co-partitioned with the job-seekers
   and emails topics), as Faust's assignor did. On assignment, the tables and learners of the new
@@ -42,6 +45,7 @@ from streams import metrics
 from streams.pipeline import InputEvent
 from streams.runtime import Runtime
 from streams.security import kafka_config
+from streams.transactions import GroupMovedError, Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,10 @@ def consumer_config(runtime: Runtime) -> dict[str, Any]:
         "group.id": s.group_id,
         "client.id": f"vigie-{s.worker_role}",
         "partition.assignment.strategy": "range",  # co-partitioned, as the tables need
-        "enable.auto.commit": True,
+        # Exactly once: offsets are committed by the producer's transactions, never here.
+        "enable.auto.commit": not s.exactly_once,
+        # Learning examples and timers' events come from other workers' transactions.
+        "isolation.level": "read_committed",
         "auto.commit.interval.ms": 1000,
         "enable.auto.offset.store": False,  # stored by hand, after delivery
         "auto.offset.reset": "earliest",
@@ -85,6 +92,7 @@ class BatchConsumer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
+        self.transaction: Transaction | None = None
         self.batches = 0
 
     # Life cycle -------------------------------------------------------------------------------
@@ -117,6 +125,12 @@ class BatchConsumer:
     def _run(self) -> None:
         try:
             consumer = self._consumer = Consumer(consumer_config(self.runtime))
+            if self.runtime.delivery.transactional:
+                self.transaction = Transaction(
+                    self.runtime.delivery,
+                    consumer.consumer_group_metadata,
+                    interval_s=self.runtime.settings.commit_interval_s,
+                )
             consumer.subscribe(
                 self.topics,
                 on_assign=self._assigned,
@@ -126,6 +140,7 @@ class BatchConsumer:
             logger.info("consumer: subscribed topics=%s", self.topics)
             try:
                 self._loop(consumer)
+                self._commit()  # what was delivered, before leaving the group
             finally:
                 consumer.close()  # commits the stored offsets, leaves the group
                 logger.info("consumer: closed after %d batches", self.batches)
@@ -140,6 +155,8 @@ class BatchConsumer:
         while not self._stop.is_set():
             messages = consumer.consume(s.batch_size, timeout=s.batch_within_s)
             self.runtime.swap_pending()  # between two batches: newer model snapshots
+            if self.transaction is not None and self.transaction.due():
+                self._commit()
             if not messages:
                 continue
             scoring: list[InputEvent] = []
@@ -154,16 +171,29 @@ class BatchConsumer:
                 event = _input_event(message, topic, partition, offset)
                 (learning if topic == learning_topic else scoring).append(event)
                 last[(topic, partition)] = offset
+            deliver = self.transaction.deliver if self.transaction is not None else None
             if scoring:
-                self.runtime.run_batch_blocking(scoring, learning=False)
+                self.runtime.run_batch_blocking(scoring, learning=False, deliver=deliver)
             if learning:
-                self.runtime.run_batch_blocking(learning, learning=True)
+                self.runtime.run_batch_blocking(learning, learning=True, deliver=deliver)
             if last:
-                consumer.store_offsets(
-                    offsets=[TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
-                )
+                if self.transaction is not None:
+                    self.transaction.add_offsets(last)
+                else:
+                    consumer.store_offsets(
+                        offsets=[TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+                    )
                 _observe_lag(consumer, last)
             self.batches += 1
+
+    def _commit(self) -> None:
+        """Commit the open transaction (exactly once); a group that moved on drops it."""
+        if self.transaction is None:
+            return
+        try:
+            self.transaction.commit()
+        except GroupMovedError as exc:
+            logger.warning("consumer: uncommitted batches left to the new owner: %s", exc)
 
     def _on_error(self, error: KafkaError) -> None:
         if error.fatal():
@@ -183,6 +213,10 @@ class BatchConsumer:
         )
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.transaction is not None:
+            self._commit()  # what was delivered, before another owns it
+            self.runtime.release([(tp.topic, tp.partition) for tp in partitions])
+            return
         try:
             consumer.commit(asynchronous=False)  # what was delivered, before another owns it
         except KafkaException as exc:
@@ -193,6 +227,8 @@ class BatchConsumer:
     def _lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Another member owns them already: nothing may be committed, only let go.
         logger.warning("consumer: partitions lost %s", [(p.topic, p.partition) for p in partitions])
+        if self.transaction is not None:
+            self.transaction.drop("partitions lost")
         self.runtime.release([(tp.topic, tp.partition) for tp in partitions])
 
 

@@ -84,6 +84,7 @@ class Learning:
     def __init__(self, handlers: Iterable[Handler], learners: Mapping[str, ManagedModel]) -> None:
         self.learners = dict(learners)
         self.active: set[str] = set(self.learners)
+        self._touched: dict[int, Handler] = {}  # handlers that learnt since finish()
         self._by_model: dict[str, Handler] = {}
         for handler in handlers:
             for model in handler.learners:
@@ -101,13 +102,24 @@ class Learning:
                 return False
             handler.learn(example.model, example.record_name, example.record, src, out)
             learner.learned(src.topic, src.partition, src.offset)
+        self._touched[id(handler)] = handler
         return True
+
+    def finish(self, out: Outputs) -> None:
+        """Let the use cases that learnt since the last call say so once (``learnt_batch``:
+        a model's metrics hash, read after the batch's last example rather than its first)."""
+        touched, self._touched = self._touched, {}
+        for handler in touched.values():
+            learnt_batch = getattr(handler, "learnt_batch", None)
+            if learnt_batch is not None:
+                learnt_batch(out)
 
     def apply_since(self, first: int, out: Outputs) -> None:
         """Learn the examples ``out`` received from index ``first`` on, then drop them."""
         for example in out.examples[first:]:
             self.apply(example, out)
         del out.examples[first:]
+        self.finish(out)
 
 
 class InlineHandler:
@@ -281,6 +293,7 @@ class LearningProcessor:
                 if learner.name in self.learning.active:
                     with learner.lock:
                         learner.read(src.topic, src.partition, src.offset)
+        self.learning.finish(out)
         return out
 
     def _example(self, event: InputEvent) -> Example:
@@ -322,22 +335,37 @@ class Delivery:
         self.max_backoff_s = max_backoff_s
         self.stopping = threading.Event()
 
+    @property
+    def transactional(self) -> bool:
+        """Kafka outputs go into the open transaction, committed later with the offsets."""
+        return bool(self.kafka.transactional_id)
+
     def deliver(self, outputs: Outputs) -> int:
-        """Deliver once. Returns the number of new alerts. Raises on infrastructure errors."""
-        # Alerts Redis already holds were delivered before a restart: do not send them to
-        # Kafka again (Redis itself refuses duplicates atomically, see sinks.redis_sink).
+        """Deliver once. Returns the number of new alerts. Raises on infrastructure errors.
+
+        At least once: Kafka first, acknowledged, then Redis. Exactly once: the Kafka outputs
+        join the open transaction (visible once it commits with the input offsets, see
+        ``streams.transactions``), and Redis, idempotent, is written meanwhile.
+        """
         # Alerts whose cause an adviser dismissed go nowhere: the adviser has the last word.
         known, dismissed = self.redis.screen(outputs.alerts)
         if dismissed:
             outputs = replace(
                 outputs, alerts=[a for a in outputs.alerts if a["alert_id"] not in dismissed]
             )
+        if self.transactional:
+            # A batch is sent again only when its transaction was aborted, so none of its
+            # alerts is on Kafka for read_committed readers, even those Redis holds.
+            known = set()
         self.kafka.send_dead_letters(outputs.dead_letters)
         self.kafka.send_examples(outputs.examples, outputs.scored_with)
         self.kafka.send_changes(outputs.changes)
         self.kafka.send_records(outputs.records)
+        # At least once: alerts Redis already holds were delivered before a restart; do not
+        # send them to Kafka again (Redis refuses duplicates atomically, see sinks.redis_sink).
         self.kafka.send_alerts(a for a in outputs.alerts if a["alert_id"] not in known)
-        self.kafka.flush()
+        if not self.transactional:
+            self.kafka.flush()
         added = self.redis.write(outputs, suppressed=len(dismissed))
         self._erase(outputs)
         return added
@@ -357,7 +385,8 @@ class Delivery:
                 "tombstone" if erasure.table_entry else "absent",
                 deleted,
             )
-        self.kafka.flush()
+        if not self.transactional:
+            self.kafka.flush()
 
     def deliver_with_retry(self, outputs: Outputs) -> int:
         """Deliver, waiting and retrying through Kafka or Redis outages (until stopped)."""

@@ -6,6 +6,7 @@ restored from a snapshot, and the input topics themselves are the changelog sinc
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 
 from confluent_kafka import Consumer, TopicPartition
@@ -18,6 +19,8 @@ from streams.security import kafka_config
 from streams.settings import Settings
 
 READ_BATCH = 2000
+# Longer than a transaction's timeout: a killed worker's open transaction holds reads back.
+STALL_S = 30.0
 
 
 def committed_offsets(
@@ -76,12 +79,20 @@ def read_range(
         low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
         position = max(start, low)
         consumer.assign([TopicPartition(topic, partition, position)])
+        progress = time.monotonic()
         while position < end:
-            messages = consumer.consume(min(READ_BATCH, end - position), timeout=5.0)
+            messages = consumer.consume(min(READ_BATCH, end - position), timeout=1.0)
             if not messages:
-                raise ServiceUnavailableError(
-                    f"re-learning {topic}[{partition}] stalled at {position} before {end}"
+                # Transaction markers take offsets and are never returned.
+                position = max(
+                    position, consumer.position([TopicPartition(topic, partition)])[0].offset
                 )
+                if time.monotonic() - progress > STALL_S:
+                    raise ServiceUnavailableError(
+                        f"re-learning {topic}[{partition}] stalled at {position} before {end}"
+                    )
+                continue
+            progress = time.monotonic()
             batch = []
             for msg in messages:
                 if msg.error() or msg.offset() >= end:

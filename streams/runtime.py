@@ -266,7 +266,11 @@ class Runtime:
             self.codec, self.learning, learning_topic=self.learning_topic, partitions=s.partitions
         )
         if deliver:
-            self.delivery = Delivery(KafkaSink(s, self.codec), RedisSink(s), worker=WORKER_ID)
+            # Exactly once: one transactional id per process, as Kafka Streams' EOS v2 (fencing
+            # is by the consumer group's generation, KIP-447, not by the id).
+            txn_id = f"{s.app_id}-{s.worker_role}-{WORKER_ID}" if s.exactly_once else None
+            kafka = KafkaSink(s, self.codec, transactional_id=txn_id)
+            self.delivery = Delivery(kafka, RedisSink(s), worker=WORKER_ID)
         self._started = True
         logger.info("runtime started use_cases=%d models=%s", len(handlers), sorted(self.learners))
 
@@ -290,12 +294,19 @@ class Runtime:
                 outputs.changes.extend(table.drain())
         return outputs
 
-    def run_batch_blocking(self, events: Sequence[InputEvent], *, learning: bool) -> int:
+    def run_batch_blocking(
+        self,
+        events: Sequence[InputEvent],
+        *,
+        learning: bool,
+        deliver: Callable[[Outputs], int] | None = None,
+    ) -> int:
         """Process one batch and deliver its outputs, on the calling thread (the batch
-        consumer's); returns the number of new alerts."""
+        consumer's), with ``deliver`` (default: at least once, retried); returns the number
+        of new alerts."""
         started = time.perf_counter()
         outputs = self._outputs(events, learning=learning)
-        new_alerts = self.delivery.deliver_with_retry(outputs)
+        new_alerts = (deliver or self.delivery.deliver_with_retry)(outputs)
         self._after(events, outputs, new_alerts, started, learning=learning)
         return new_alerts
 

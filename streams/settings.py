@@ -96,6 +96,19 @@ VARIABLES: dict[str, Variable] = {
             "How a worker reads its topics: batch (a confluent-kafka consumer run by the Faust "
             "app, whole batches, no per-message path) or faust (Faust agents, take_events).",
         ),
+        Variable(
+            "VIGIE_PROCESSING_GUARANTEE",
+            "exactly_once",
+            "exactly_once (the batch consumer's outputs to Kafka and its input offsets commit in "
+            "one Kafka transaction, as Kafka Streams' exactly_once_v2) or at_least_once (outputs "
+            "acknowledged, then offsets committed; the Faust consumer's only mode).",
+        ),
+        Variable(
+            "VIGIE_COMMIT_INTERVAL_S",
+            "0.1",
+            "With exactly_once, how often, in seconds, the open transaction is committed: it "
+            "spans the batches delivered meanwhile (Kafka Streams' commit.interval.ms).",
+        ),
         Variable("VIGIE_ALERT_STREAM_MAXLEN", "100000", "Approximate length cap of alert streams."),
         Variable(
             "VIGIE_ALERT_STREAM_RETENTION_S",
@@ -240,6 +253,7 @@ VARIABLES: dict[str, Variable] = {
 
 WORKER_ROLES = ("all", "scoring", "learning")
 CONSUMERS = ("batch", "faust")
+GUARANTEES = ("exactly_once", "at_least_once")
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_SSL")
 KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "PLAIN")
 _SECRETS = ("draft_llm_key", "kafka_sasl_password", "redis_password")
@@ -290,6 +304,8 @@ class Settings:
     batch_size: int
     batch_within_s: float
     consumer: str
+    processing_guarantee: str
+    commit_interval_s: float
     kafka_session_timeout_s: float
     alert_stream_maxlen: int
     alert_stream_retention_s: int
@@ -361,6 +377,11 @@ class Settings:
         return self.worker_role in ("all", "learning")
 
     @property
+    def exactly_once(self) -> bool:
+        """Outputs and input offsets commit in one Kafka transaction (the batch consumer's)."""
+        return self.processing_guarantee == "exactly_once" and self.consumer == "batch"
+
+    @property
     def group_id(self) -> str:
         """The worker's consumer group: learning-only workers have their own."""
         return f"{self.app_id}-learning" if self.worker_role == "learning" else self.app_id
@@ -424,6 +445,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "batch_size": _number(env, "VIGIE_BATCH_SIZE", int),
         "batch_within_s": _number(env, "VIGIE_BATCH_WITHIN_S", float),
         "consumer": _get(env, "VIGIE_CONSUMER").lower(),
+        "processing_guarantee": _get(env, "VIGIE_PROCESSING_GUARANTEE").lower(),
+        "commit_interval_s": _number(env, "VIGIE_COMMIT_INTERVAL_S", float),
         "kafka_session_timeout_s": _number(env, "VIGIE_KAFKA_SESSION_TIMEOUT_S", float),
         "alert_stream_maxlen": _number(env, "VIGIE_ALERT_STREAM_MAXLEN", int),
         "alert_stream_retention_s": _number(env, "VIGIE_ALERT_STREAM_RETENTION_S", int),
@@ -476,6 +499,13 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         raise ConfigurationError(
             f"VIGIE_CONSUMER={settings.consumer!r}: expected one of {', '.join(CONSUMERS)}"
         )
+    if settings.processing_guarantee not in GUARANTEES:
+        raise ConfigurationError(
+            f"VIGIE_PROCESSING_GUARANTEE={settings.processing_guarantee!r}: expected one of "
+            f"{', '.join(GUARANTEES)}"
+        )
+    if settings.commit_interval_s < 0:
+        raise ConfigurationError("VIGIE_COMMIT_INTERVAL_S must not be negative")
     if settings.worker_role not in WORKER_ROLES:
         raise ConfigurationError(
             f"VIGIE_WORKER_ROLE={settings.worker_role!r}: expected one of {', '.join(WORKER_ROLES)}"

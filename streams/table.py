@@ -17,6 +17,7 @@ the events it will not read again had written.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ from streams.settings import Settings
 logger = logging.getLogger(__name__)
 
 READ_BATCH = 5000
+# Longer than a transaction's timeout: a killed worker's open transaction holds reads back.
+RESTORE_STALL_S = 30.0
 
 
 def key_partition(key: str, partitions: int) -> int:
@@ -133,12 +136,19 @@ class ChangelogTable(MutableMapping[str, dict[str, Any]]):
             return
         consumer.assign([TopicPartition(self.changelog_topic, partition, low)])
         position = low
+        progress = time.monotonic()
         while position < high:
-            messages = consumer.consume(READ_BATCH, timeout=5.0)
+            messages = consumer.consume(READ_BATCH, timeout=1.0)
             if not messages:
-                raise ServiceUnavailableError(
-                    f"restoring {self.changelog_topic}[{partition}] stalled at {position}"
-                )
+                # Transactions end with a marker, which takes an offset and is never returned;
+                # an open transaction of a killed worker holds reading back until it times out.
+                position = max(position, consumer.position([tp])[0].offset)
+                if time.monotonic() - progress > RESTORE_STALL_S:
+                    raise ServiceUnavailableError(
+                        f"restoring {self.changelog_topic}[{partition}] stalled at {position}"
+                    )
+                continue
+            progress = time.monotonic()
             for msg in messages:
                 if msg.error():
                     continue

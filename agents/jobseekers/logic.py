@@ -145,6 +145,8 @@ class JobSeekersHandler:
         self.config = config or JobSeekersConfig()
         self.on_diagnostic = on_diagnostic
         self._metrics_out: Outputs | None = None
+        self._metrics_fields: dict[str, str] | None = None
+        self._metrics_due: JobSeekerDiagnostic | None = None
         if learner is not None and hasattr(learner, "describe"):
             learner.describe = self.metadata
 
@@ -456,14 +458,24 @@ class JobSeekersHandler:
     # Metrics ----------------------------------------------------------------------------------
 
     def _metrics(self, out: Outputs, state: JobSeekerDiagnostic) -> None:
-        """The model's metrics hash, computed once per batch of learning (it lags by a batch)."""
-        if out is self._metrics_out:
+        """Note that the model's metrics hash is due; :meth:`learnt_batch` writes it."""
+        self._metrics_due = state
+
+    def learnt_batch(self, out: Outputs) -> None:
+        """The model's metrics hash, computed once per batch of learning, after its last
+        example (one hash per batch: a later call within the same outputs updates it)."""
+        state, self._metrics_due = self._metrics_due, None
+        if state is None:
             return
-        self._metrics_out = out
         fields = {k: json.dumps(v) if isinstance(v, dict | list) else _text(v)
                   for k, v in _flatten(state.summary()).items()}  # fmt: skip
         fields["model_name"] = MODEL_NAME
         fields["model_version"] = self.learner.version_label if self.learner else ""
+        if out is self._metrics_out and self._metrics_fields is not None:
+            self._metrics_fields.clear()
+            self._metrics_fields.update(fields)
+            return
+        self._metrics_out, self._metrics_fields = out, fields
         out.states.append(StateUpdate("model", MODEL_NAME, fields))
 
 

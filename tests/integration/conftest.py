@@ -235,7 +235,12 @@ def codec() -> Codec:
 
 
 def read_topic(
-    settings: Settings, short_name: str, *, expect: int = 0, timeout_s: float = 30.0
+    settings: Settings,
+    short_name: str,
+    *,
+    expect: int = 0,
+    timeout_s: float = 30.0,
+    isolation: str = "read_committed",
 ) -> list[Any]:
     """Every message of a topic, read from the start (waits until ``expect`` are there)."""
     topic = settings.topic(short_name)
@@ -245,7 +250,7 @@ def read_topic(
             "group.id": f"reader-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
-            "isolation.level": "read_committed",
+            "isolation.level": isolation,
         }
     )
     try:

@@ -158,6 +158,7 @@ def test_worker_waits_out_a_broker_restart_and_loses_or_repeats_no_alert(
     ]
     assert set(on_kafka) == set(ids), "the alerts topic holds every alert, and only those"
     repeated = len(on_kafka) - len(set(on_kafka))
+    assert repeated == 0, "exactly once: no alert repeated for read_committed readers"
     print(
         f"{sig.name}: broker down {outage:.1f}s with {at_stop}/{BEFORE} alerts in Redis; "
         f"{len(on_kafka)} alert messages on Kafka for {len(ids)} alerts ({repeated} repeated)"

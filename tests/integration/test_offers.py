@@ -200,7 +200,14 @@ def test_a_low_offer_in_a_high_tension_area_gets_an_explained_risk_alert(
         state["risk_alert_id"] == alert["alert_id"] and state["salary_assessment"] == "below_market"
     )
     assert orjson.loads(state["gap_report"])["gaps"][0]["code"] == "salary_below_q1"
-    potential = redis_client.hgetall(settings.key("potential", "H2911", "bassin", "7617"))
+    # Each learner writes its own side of the potential exactly and the other's from its view
+    # of the other model: the hash settles once the offer learner has learnt the low offer
+    # (exactly once, its examples arrive when their transaction commits).
+    key = settings.key("potential", "H2911", "bassin", "7617")
+    potential = wait_for(
+        lambda: (found := redis_client.hgetall(key)).get("open_offers") == "7" and found,
+        what="the potential counting the low offer",
+    )
     assert (potential["open_offers"], potential["active_jobseekers"]) == ("7", "2")
     metrics = redis_client.hgetall(settings.key("model", "offer-hard-to-fill"))
     assert metrics["in_use"] == "prior" and metrics["open_offers"] == "7"

@@ -76,7 +76,9 @@ class FakeRuntime:
     def swap_pending(self) -> None:
         self.swaps += 1
 
-    def run_batch_blocking(self, events: Sequence[InputEvent], *, learning: bool) -> int:
+    def run_batch_blocking(
+        self, events: Sequence[InputEvent], *, learning: bool, deliver: object = None
+    ) -> int:
         if self.fail_on is not None and len(self.runs) == self.fail_on:
             raise ConnectionError("Redis is down")
         self.runs.append(
@@ -117,3 +119,35 @@ def test_a_failed_delivery_stores_no_offset() -> None:
     with pytest.raises(ConnectionError):
         consumer._loop(fake)  # type: ignore[arg-type]  # noqa: SLF001
     assert fake.stored == [[("t.offers", 0, 1)]]  # the first batch only
+
+
+class FakeTransaction:
+    def __init__(self) -> None:
+        self.offsets: list[dict[tuple[str, int], int]] = []
+        self.commits = 0
+
+    def deliver(self, outputs: object) -> int:
+        return 0
+
+    def add_offsets(self, last: dict[tuple[str, int], int]) -> None:
+        self.offsets.append(dict(last))
+
+    def due(self) -> bool:
+        return True
+
+    def commit(self) -> None:
+        self.commits += 1
+
+
+def test_exactly_once_gives_the_offsets_to_the_transaction_and_stores_none() -> None:
+    runtime = FakeRuntime()
+    consumer = BatchConsumer(runtime, ["t.offers"])  # type: ignore[arg-type]
+    txn = consumer.transaction = FakeTransaction()  # type: ignore[assignment]
+    fake = FakeConsumer(
+        [[FakeMessage("t.offers", 0, 3)], [FakeMessage("t.offers", 0, 4)]],
+        consumer._stop,  # noqa: SLF001
+    )
+    consumer._loop(fake)  # type: ignore[arg-type]  # noqa: SLF001
+    assert fake.stored == []  # committed by the producer's transaction, never by the consumer
+    assert txn.offsets == [{("t.offers", 0): 3}, {("t.offers", 0): 4}]
+    assert txn.commits >= 2  # due after each batch with a zero interval
