@@ -12,7 +12,8 @@ memory and, less often, the run's own Redis keys and their memory (``MEMORY USAG
 State hashes expire ``VIGIE_STATE_TTL_S`` after their last write, in wall time, while the soak
 simulates a day in about a second: the worker runs with that TTL scaled to the simulated clock
 (``--state-ttl-days`` simulated days, 30 as in production, i.e. ``days x
-spontaneous_per_day / rate`` seconds), so the run shows the bound production has. Stream caps
+spontaneous_per_day / rate`` seconds), and so are the alert ids kept against duplicates
+(``--dedup-ttl-days``, 90 as in production), so the run shows the bound production has. Stream caps
 are production's. At the end: event-to-alert
 latency of every alert, RSS at 10 %, 50 % and 100 % of the events, snapshot sizes and Redis
 memory over time, then ``vigie replay --models recorded`` over the whole run. The figures go
@@ -207,6 +208,7 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
             f"{int(s * 100)}%": _at_share(samples, total, s)["rss_mib"] for s in (0.1, 0.5, 1.0)
         },
         "state_ttl_s": settings.state_ttl_s,
+        "dedup_ttl_s": settings.dedup_ttl_s,
         "redis_used_mib": {
             f"{int(s * 100)}%": _at_share(samples, total, s)["redis_used_mib"]
             for s in (0.1, 0.5, 1.0)
@@ -255,7 +257,10 @@ def report(f: dict[str, Any]) -> None:
         + ", ".join(f"{v:.1f}" for v in f["redis_used_mib"].values())
     )
     ns = f["redis_namespace"]
-    print(f"the run's Redis keys (state TTL {f['state_ttl_s']} s):")
+    print(
+        f"the run's Redis keys (state TTL {f['state_ttl_s']} s, "
+        f"dedup TTL {f.get('dedup_ttl_s')} s):"
+    )
     for row in ns[:: max(1, len(ns) // 8)] + ns[-1:]:
         print("  ", row)
     lat = f["alert_latency_ms"]
@@ -290,6 +295,12 @@ def main() -> int:
         default=30.0,
         help="simulated days a state hash lives (VIGIE_STATE_TTL_S scaled to the run)",
     )
+    parser.add_argument(
+        "--dedup-ttl-days",
+        type=float,
+        default=90.0,
+        help="simulated days an alert id is remembered (VIGIE_DEDUP_TTL_S scaled to the run)",
+    )
     parser.add_argument("--no-replay", action="store_true")
     args = parser.parse_args()
     # make runs us in the background with SIGINT ignored: a SIGTERM must still clean up.
@@ -297,6 +308,7 @@ def main() -> int:
     settings = dataclasses.replace(
         namespace.bench_settings(),
         state_ttl_s=scaled_state_ttl_s(args.state_ttl_days, args.rate),
+        dedup_ttl_s=scaled_state_ttl_s(args.dedup_ttl_days, args.rate),
     )
     namespace.check_services(settings)
     namespace.create(settings)

@@ -14,6 +14,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from streams import memory
 from streams.consumer import BatchConsumer
 from streams.runtime import Runtime
 from streams.security import faust_credentials
@@ -21,6 +22,7 @@ from streams.settings import PROJECT_ROOT, load_settings
 from streams.topics import INPUT_TOPICS, LEARNING_TOPIC
 
 settings = load_settings()
+memory.limit_arenas()  # before Faust, librdkafka and the model thread start their threads
 AgentFun = Callable[[Any], Awaitable[None]]
 BATCH = settings.consumer == "batch"  # the batch consumer reads the topics, not Faust agents
 

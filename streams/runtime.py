@@ -30,7 +30,7 @@ from schemas.codec import Codec, SchemaRegistry
 from sinks.kafka_sink import KafkaSink
 from sinks.outputs import Outputs, SourceRef
 from sinks.redis_sink import RedisSink
-from streams import metrics
+from streams import memory, metrics
 from streams.modelstore import KafkaModelStore, ManagedModel, ModelStore, ModelView, Snapshot
 from streams.pipeline import Delivery, Handler, InputEvent, Learning, LearningProcessor, Processor
 from streams.referential import Referential, load_referential
@@ -227,6 +227,7 @@ class Runtime:
         with self._pending_lock:
             loaded, self._pending = self._pending, []
         self.swap(loaded)
+        memory.trim()  # the versions replaced were freed by the swap: give their pages back
 
     def _refresh_forever(self, loop: asyncio.AbstractEventLoop) -> None:
         """The model thread: every ``VIGIE_MODEL_REFRESH_S``, snapshot due learners, load the
