@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from agents.jobseekers.alerts import (
@@ -106,6 +106,10 @@ class JobSeekersConfig:
     # Reconversion is a conversation for a search that lasts: a new option alerts once the
     # seeker has been registered this long, or sooner when their risk is above the threshold.
     reconversion_min_days: float = 180.0
+    # An exited seeker's entry in the profiles table (what flags an update after a return to
+    # work) is dropped this long after the exit, in event time: the table then holds the
+    # active population and a bounded tail of exits, not everyone ever registered.
+    exited_retention_days: float = 180.0
 
 
 def _memory(profile: dict[str, Any] | None) -> dict[str, Any]:
@@ -147,6 +151,8 @@ class JobSeekersHandler:
         self._metrics_out: Outputs | None = None
         self._metrics_fields: dict[str, str] | None = None
         self._metrics_due: JobSeekerDiagnostic | None = None
+        self._latest_exit = ""  # ISO time of the latest exit seen (event time)
+        self._next_sweep = ""
         if learner is not None and hasattr(learner, "describe"):
             learner.describe = self.metadata
 
@@ -195,7 +201,23 @@ class JobSeekersHandler:
         self._metrics(out, state)
 
     def after_batch(self) -> None:
-        """Nothing to do: the runtime snapshots the learner."""
+        """Drop the exits past their retention, once a day of event time (the runtime
+        snapshots the learner)."""
+        if self._latest_exit and self._latest_exit >= self._next_sweep:
+            self.sweep_exited()
+
+    def sweep_exited(self) -> int:
+        """Drop the table entries of seekers who exited more than ``exited_retention_days``
+        before the latest exit seen; returns how many (each leaves a changelog tombstone)."""
+        latest = datetime.fromisoformat(self._latest_exit)
+        cutoff = (latest - timedelta(days=self.config.exited_retention_days)).isoformat()
+        self._next_sweep = (latest + timedelta(days=1)).isoformat()
+        # ISO 8601 times in UTC compare as strings: no parsing per entry.
+        old = [jid for jid, p in self.profiles.items()
+               if p.get("status") == "exited" and (p.get("exited_at") or "") < cutoff]  # fmt: skip
+        for jid in old:
+            del self.profiles[jid]
+        return len(old)
 
     def metadata(self) -> dict[str, Any]:
         """What a snapshot of the diagnostic model says about itself (``vigie models``)."""
@@ -413,6 +435,7 @@ class JobSeekersHandler:
             "memory": _memory(previous),
         }
         self.profiles[jid] = tombstone
+        self._latest_exit = max(self._latest_exit, tombstone["exited_at"])
         fields = {
             "jobseeker_id": jid,
             "status": "exited",

@@ -347,6 +347,25 @@ def test_updates_and_emails_after_a_return_to_work_are_flagged_once(ref: Referen
     assert out.alerts == [] and out.examples == []
 
 
+def test_exits_leave_the_profiles_table_after_their_retention(ref: Referential) -> None:
+    h = handler(ref)
+    out = Outputs()
+    early, late = "DE00000001", "DE00000002"
+    h.handle("JobSeekerProfileUpdated", profile(ref), source(1), out)
+    h.handle("JobSeekerExited", exited(NOW + timedelta(days=3)), source(2), out)
+    active = profile(ref, jobseeker_id="DE00000003")
+    h.handle("JobSeekerProfileUpdated", active, source(3), out)
+    h.after_batch()
+    assert h.profiles[early]["status"] == "exited"  # kept: its exit is recent
+    # 200 days later another seeker exits: the first exit is past its 180 days, not the rest.
+    later = {**exited(NOW + timedelta(days=203)), "jobseeker_id": late}
+    h.handle("JobSeekerExited", later, source(4), out)
+    h.after_batch()
+    assert early not in h.profiles
+    assert h.profiles[late]["status"] == "exited"
+    assert h.profiles["DE00000003"]["status"] == "active"  # the active are never swept
+
+
 # Learning ---------------------------------------------------------------------------------------
 
 
