@@ -185,8 +185,8 @@ def test_markets_that_stop_being_advertised_are_pruned_so_the_state_stays_bounde
 
 
 def test_pruning_leaves_a_live_markets_figures_exactly_as_they_were() -> None:
-    pruned = MarketBaseline(half_life_days=30)
-    kept = MarketBaseline(half_life_days=30, prune_below=0.0, max_markets=10**9)
+    pruned = MarketBaseline(half_life_days=30, bin_prune_below=0.0)
+    kept = MarketBaseline(half_life_days=30, prune_below=0.0, max_markets=10**9, bin_prune_below=0)
     churn(pruned, days=400)
     churn(kept, days=400)
     assert len(pruned) < len(kept) / 2
@@ -201,6 +201,28 @@ def test_pruning_leaves_a_live_markets_figures_exactly_as_they_were() -> None:
     recent = f"R{399:05d}|bassin:0003"
     assert pruned.figures(recent, at).offers == kept.figures(recent, at).offers  # type: ignore[union-attr]
     assert f"R{0:05d}|bassin:0003" not in pruned
+
+
+def test_a_busy_market_drops_its_long_decayed_salary_bins_and_keeps_its_figures() -> None:
+    rng = random.Random(5)
+    # Three years of a busy market whose salaries drift upward: old bins are never refreshed.
+    days = 3 * 365
+    pays = [(day, 1500 + day + rng.uniform(0, 400)) for day in range(days) for _ in range(3)]
+    swept = MarketBaseline(half_life_days=30)
+    kept = MarketBaseline(half_life_days=30, bin_prune_below=0.0)
+    for day, pay in pays:
+        for base in (swept, kept):
+            base.learn_offer([KEY], facts(pay), T0 + day * DAY)
+    row = swept._rows[KEY]  # noqa: SLF001 - the bins are the point
+    assert swept.bins_pruned > 0 and kept.bins_pruned == 0
+    assert len(swept._salary[row]) < len(kept._salary[kept._rows[KEY]]) / 2  # noqa: SLF001
+    at = T0 + days * DAY
+    a, b = swept.figures(KEY, at), kept.figures(KEY, at)
+    assert a is not None and b is not None
+    for q_swept, q_kept in zip(a.salary_quartiles(), b.salary_quartiles(), strict=True):
+        assert q_swept == pytest.approx(q_kept, rel=0.002)  # within a bin's width
+    assert a.salary_count == pytest.approx(b.salary_count, abs=0.05)
+    assert a.offers == b.offers
 
 
 def test_beyond_the_cap_the_lightest_markets_go_first() -> None:
