@@ -98,10 +98,11 @@ VARIABLES: dict[str, Variable] = {
         ),
         Variable(
             "VIGIE_PROCESSING_GUARANTEE",
-            "exactly_once",
-            "exactly_once (the batch consumer's outputs to Kafka and its input offsets commit in "
-            "one Kafka transaction, as Kafka Streams' exactly_once_v2) or at_least_once (outputs "
-            "acknowledged, then offsets committed; the Faust consumer's only mode).",
+            "at_least_once",
+            "at_least_once (outputs acknowledged, then offsets committed) or exactly_once (the "
+            "batch consumer's outputs to Kafka and its input offsets commit in one Kafka "
+            "transaction, as Kafka Streams' exactly_once_v2; not the default: librdkafka 2.16 "
+            "can hang in send_offsets_to_transaction when the group coordinator restarts).",
         ),
         Variable(
             "VIGIE_COMMIT_INTERVAL_S",

@@ -193,7 +193,7 @@ def test_the_worker_waits_for_a_restarted_redis_and_loses_no_alert(
             if f["alert_type"] == "offer_low_salary"
         ]
         assert sorted(low_salary) == sorted(lows)
-        # At least once, the batch is retried; exactly once (the default), its transaction is.
+        # At least once (the default), the batch is retried; exactly once, its transaction is.
         assert "delivery failed, retrying" in worker.log() or (
             "transaction: aborting and sending" in worker.log()
         )
