@@ -33,6 +33,8 @@ from benchmarks.mutations import Mutant, mutants  # noqa: E402
 from benchmarks.worker import WorkerProcess  # noqa: E402
 from schemas.codec import Codec  # noqa: E402
 from sinks.kafka_sink import DLQ_HEADER_PREFIX  # noqa: E402
+from streams.errors import ServiceUnavailableError  # noqa: E402
+from streams.logread import read_partition  # noqa: E402
 from streams.referential import load_referential  # noqa: E402
 from streams.security import kafka_config, open_redis
 from streams.settings import Settings  # noqa: E402
@@ -157,64 +159,63 @@ def input_lag(settings: Settings) -> tuple[int, int]:
     an event again when a rebalance re-delivers it)."""
     consumer = Consumer({**kafka_config(settings), "group.id": settings.group_id})
     try:
-        ends: dict[tuple[str, int], int] = {}
-        for short in INPUT_TOPICS:
-            topic = settings.topic(short)
-            meta = consumer.list_topics(topic, timeout=10).topics[topic]
-            for p in meta.partitions:
-                high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                ends[(topic, p)] = high
+        ends = _input_ends(consumer, settings)
         committed = consumer.committed([TopicPartition(t, p) for t, p in ends], timeout=10)
-        done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed}
-        lag = sum(high - done[tp] for tp, high in ends.items())
-        if lag <= TAIL_READ:  # the tail: count its records, not the transaction markers
-            lag = sum(
-                _records_between(settings, tp, done[tp], high)
-                for tp, high in ends.items()
-                if high > done[tp]
-            )
-        return sum(ends.values()), lag
     finally:
         consumer.close()
+    done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed}
+    lag = sum(high - done[tp] for tp, high in ends.items())
+    if lag <= TAIL_READ:  # the tail: count its records, not the transaction markers
+        lag = _records(settings, {tp: (done[tp], high) for tp, high in ends.items()})
+    return sum(ends.values()), lag
 
 
 def input_records(settings: Settings) -> int:
     """Records on the input topics: their offsets, less the transaction markers among them."""
+    consumer = Consumer({**kafka_config(settings), "group.id": "fuzz-count"})
+    try:
+        ends = _input_ends(consumer, settings)
+    finally:
+        consumer.close()
+    return _records(settings, {tp: (0, high) for tp, high in ends.items()})
+
+
+def _input_ends(consumer: Consumer, settings: Settings) -> dict[tuple[str, int], int]:
+    """The high watermark of every partition of the input topics."""
+    ends: dict[tuple[str, int], int] = {}
+    for short in INPUT_TOPICS:
+        topic = settings.topic(short)
+        for p in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
+            ends[(topic, p)] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[
+                1
+            ]
+    return ends
+
+
+def _records(settings: Settings, ranges: dict[tuple[str, int], tuple[int, int]]) -> int:
+    """Committed records in each partition's [start, end) (the timers' ``OfferAged`` events
+    are written in the learner's transactions, whose markers take offsets). A partition held
+    back by an open transaction counts all its offsets."""
     consumer = Consumer(
         {**kafka_config(settings), "group.id": "fuzz-count", "enable.auto.commit": False}
     )
+    count = 0
     try:
-        ends: dict[tuple[str, int], int] = {}
-        for short in INPUT_TOPICS:
-            topic = settings.topic(short)
-            for p in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-                if high > low:
-                    ends[(topic, p)] = high
+        for (topic, p), (start, end) in ranges.items():
+            if end <= start:
+                continue
+            read = 0
+            try:
+                for records in read_partition(
+                    consumer, topic, p, start, end, batch=100_000, stall_s=5.0
+                ):
+                    read += len(records)
+            except ServiceUnavailableError:
+                read = end - start
+            count += read
     finally:
         consumer.close()
-    return sum(_records_between(settings, tp, 0, end) for tp, end in ends.items())
-
-
-def _records_between(settings: Settings, tp: tuple[str, int], start: int, end: int) -> int:
-    """Committed records of ``tp`` in [start, end): offsets minus transaction markers (the
-    timers' ``OfferAged`` events are written in the learner's transactions)."""
-    consumer = Consumer(
-        {**kafka_config(settings), "group.id": "fuzz-tail", "enable.auto.commit": False}
-    )
-    try:
-        consumer.assign([TopicPartition(tp[0], tp[1], start)])
-        count, deadline = 0, time.monotonic() + 5.0 + (end - start) / 5000
-        while time.monotonic() < deadline:
-            batch = min(end - start, 100_000)
-            got = [m for m in consumer.consume(batch, timeout=0.5) if not m.error()]
-            count += sum(1 for m in got if m.offset() < end)
-            position = consumer.position([TopicPartition(*tp)])[0].offset
-            if position >= end:
-                break
-        return count
-    finally:
-        consumer.close()
+    return count
 
 
 def _dead_letters(settings: Settings, report: FuzzReport) -> dict[tuple, tuple[str, str]]:

@@ -6,21 +6,18 @@ restored from a snapshot, and the input topics themselves are the changelog sinc
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 
 from confluent_kafka import Consumer, TopicPartition
 
 from sinks.outputs import SourceRef
-from streams.errors import ServiceUnavailableError
+from streams.logread import read_partition
 from streams.modelstore import ManagedModel
 from streams.pipeline import InputEvent
 from streams.security import kafka_config
 from streams.settings import Settings
 
 READ_BATCH = 2000
-# Longer than a transaction's timeout: a killed worker's open transaction holds reads back.
-STALL_S = 30.0
 
 
 def committed_offsets(
@@ -77,33 +74,14 @@ def read_range(
     )
     try:
         low, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
-        position = max(start, low)
-        consumer.assign([TopicPartition(topic, partition, position)])
-        progress = time.monotonic()
-        while position < end:
-            messages = consumer.consume(min(READ_BATCH, end - position), timeout=1.0)
-            if not messages:
-                # Transaction markers take offsets and are never returned.
-                position = max(
-                    position, consumer.position([TopicPartition(topic, partition)])[0].offset
+        for records in read_partition(
+            consumer, topic, partition, max(start, low), end, batch=READ_BATCH, what="re-learning"
+        ):
+            yield [
+                InputEvent(
+                    SourceRef(topic, partition, m.offset(), m.timestamp()[1]), m.key(), m.value()
                 )
-                if time.monotonic() - progress > STALL_S:
-                    raise ServiceUnavailableError(
-                        f"re-learning {topic}[{partition}] stalled at {position} before {end}"
-                    )
-                continue
-            progress = time.monotonic()
-            batch = []
-            for msg in messages:
-                if msg.error() or msg.offset() >= end:
-                    continue
-                ts = msg.timestamp()[1]
-                batch.append(
-                    InputEvent(
-                        SourceRef(topic, partition, msg.offset(), ts), msg.key(), msg.value()
-                    )
-                )
-                position = msg.offset() + 1
-            yield batch
+                for m in records
+            ]
     finally:
         consumer.close()

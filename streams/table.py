@@ -17,7 +17,6 @@ the events it will not read again had written.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,15 +25,13 @@ import orjson
 from aiokafka.partitioner import murmur2
 from confluent_kafka import Consumer, TopicPartition
 
-from streams.errors import ServiceUnavailableError
+from streams.logread import read_partition
 from streams.security import kafka_config
 from streams.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 READ_BATCH = 5000
-# Longer than a transaction's timeout: a killed worker's open transaction holds reads back.
-RESTORE_STALL_S = 30.0
 
 
 def key_partition(key: str, partitions: int) -> int:
@@ -134,31 +131,17 @@ class ChangelogTable(MutableMapping[str, dict[str, Any]]):
         low, high = consumer.get_watermark_offsets(tp, timeout=30)
         if high <= low:
             return
-        consumer.assign([TopicPartition(self.changelog_topic, partition, low)])
-        position = low
-        progress = time.monotonic()
-        while position < high:
-            messages = consumer.consume(READ_BATCH, timeout=1.0)
-            if not messages:
-                # Transactions end with a marker, which takes an offset and is never returned;
-                # an open transaction of a killed worker holds reading back until it times out.
-                position = max(position, consumer.position([tp])[0].offset)
-                if time.monotonic() - progress > RESTORE_STALL_S:
-                    raise ServiceUnavailableError(
-                        f"restoring {self.changelog_topic}[{partition}] stalled at {position}"
-                    )
-                continue
-            progress = time.monotonic()
-            for msg in messages:
-                if msg.error():
-                    continue
+        for records in read_partition(
+            consumer, self.changelog_topic, partition, low, high, batch=READ_BATCH,
+            what="restoring",
+        ):  # fmt: skip
+            for msg in records:
                 key = msg.key().decode()
                 value = msg.value()
                 if value is None:
                     self._data.pop(key, None)
                 else:
                     self._data[key] = orjson.loads(value)
-                position = msg.offset() + 1
 
     def release(self, partitions: Iterable[int]) -> None:
         """Forget the entries of partitions this worker no longer owns."""

@@ -74,7 +74,6 @@ class Transaction:
         self.offsets: dict[tuple[str, int], int] = {}
         self.opened_at: float | None = None
         self.commits = 0
-        self.aborts = 0
 
     @property
     def stopping(self) -> threading.Event:
@@ -173,7 +172,6 @@ class Transaction:
 
     def _abort(self) -> None:
         """Abort the open transaction; a producer that cannot abort is replaced."""
-        self.aborts += 1
         try:
             self.kafka.abort()
         except KafkaException as exc:

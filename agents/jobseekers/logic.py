@@ -148,8 +148,7 @@ class JobSeekersHandler:
         self.offers = offers
         self.config = config or JobSeekersConfig()
         self.on_diagnostic = on_diagnostic
-        self._metrics_out: Outputs | None = None
-        self._metrics_fields: dict[str, str] | None = None
+        self._metrics_written: tuple[Outputs, dict[str, str]] | None = None  # the batch's hash
         self._metrics_due: JobSeekerDiagnostic | None = None
         self._latest_exit = ""  # ISO time of the latest exit seen (event time)
         self._next_sweep = ""
@@ -494,11 +493,12 @@ class JobSeekersHandler:
                   for k, v in _flatten(state.summary()).items()}  # fmt: skip
         fields["model_name"] = MODEL_NAME
         fields["model_version"] = self.learner.version_label if self.learner else ""
-        if out is self._metrics_out and self._metrics_fields is not None:
-            self._metrics_fields.clear()
-            self._metrics_fields.update(fields)
+        written = self._metrics_written
+        if written is not None and written[0] is out:
+            written[1].clear()
+            written[1].update(fields)
             return
-        self._metrics_out, self._metrics_fields = out, fields
+        self._metrics_written = (out, fields)
         out.states.append(StateUpdate("model", MODEL_NAME, fields))
 
 
