@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from confluent_kafka import KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
 from schemas.codec import Codec
 from sinks.outputs import Alert, DeadLetter, Example
@@ -26,6 +27,31 @@ from streams.topics import LEARNING_TOPIC, learning_partition, record_key, topic
 logger = logging.getLogger(__name__)
 
 DLQ_HEADER_PREFIX = "vigie.dlq."
+STUCK_GRACE_S = 10.0  # past a transactional call's own timeout, before its producer is replaced
+
+
+class ProducerStuckError(KafkaException):
+    """A transactional call outlived its timeout, and its producer was replaced.
+
+    librdkafka 2.x can block in ``send_offsets_to_transaction`` (and the commit after it) past
+    the timeout it was given when the group or transaction coordinator goes away (librdkafka
+    issues #5456 and #5511, open): a worker stalls for good, with nothing logged. The sink runs
+    those calls under a watchdog; one still blocked after its timeout plus ``STUCK_GRACE_S`` is
+    left to its thread, and a new producer of the same transactional id takes over. Its
+    ``init_transactions`` fences the old one and settles the old one's transaction: aborted,
+    or committed if the old commit reached the coordinator first. Only the committed offsets
+    can tell which (``streams.transactions`` asks them). The error requires an abort.
+    """
+
+    def __init__(self, call: str, waited_s: float) -> None:
+        super().__init__(
+            KafkaError(
+                KafkaError._TIMED_OUT,  # noqa: SLF001 - librdkafka's public code name
+                f"{call} still blocked after {waited_s:.0f}s: producer replaced",
+                txn_requires_abort=True,
+            )
+        )
+        self.call = call
 
 
 def dead_letter_headers(dl: DeadLetter) -> list[tuple[str, bytes]]:
@@ -57,6 +83,7 @@ class KafkaSink:
         *,
         flush_timeout_s: float = 30.0,
         transactional_id: str | None = None,
+        stuck_grace_s: float = STUCK_GRACE_S,
     ) -> None:
         self.alerts_topic = settings.topic("alerts")
         self.deadletter_topic = settings.topic("deadletter")
@@ -67,7 +94,10 @@ class KafkaSink:
         self.flush_timeout_s = flush_timeout_s
         self._errors: list[str] = []
         self.transactional_id = transactional_id
+        self.stuck_grace_s = stuck_grace_s
+        self.replaced_stuck = 0  # producers replaced by the watchdog
         self._in_transaction = False
+        self._stale = False  # the producer was abandoned and no new one could start yet
         self._config: dict[str, Any] = {
             **kafka_config(settings),
             "enable.idempotence": True,
@@ -88,15 +118,58 @@ class KafkaSink:
     def _new_producer(self) -> Producer:
         producer = Producer(self._config)
         if self.transactional_id:
-            # Fences an earlier producer of the same id and aborts its open transaction.
-            producer.init_transactions(self.flush_timeout_s)
+            # Fences an earlier producer of the same id and settles its open transaction.
+            self._bounded("init_transactions", producer.init_transactions, self.flush_timeout_s)
         return producer
 
     # Transactions ------------------------------------------------------------------------------
 
+    def _bounded(self, call: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, a transactional call given ``flush_timeout_s``, under a watchdog.
+
+        Raises :class:`ProducerStuckError` if it is still blocked ``stuck_grace_s`` after its
+        timeout; the blocked thread is abandoned (a daemon) with the producer it holds.
+        """
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["result"] = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name=f"vigie-txn-{call}", daemon=True).start()
+        waited = self.flush_timeout_s + self.stuck_grace_s
+        if not done.wait(waited):
+            self.replaced_stuck += 1
+            logger.error(
+                "kafka sink: %s still blocked after %.0fs (librdkafka #5456): "
+                "abandoning the producer, starting a new one",
+                call,
+                waited,
+            )
+            self._in_transaction = False
+            self._errors = []
+            self._stale = True  # the next send starts a new producer if this one fails
+            if call != "init_transactions":
+                try:
+                    self._producer = self._new_producer()
+                    self._stale = False
+                except KafkaException as exc:
+                    logger.warning("kafka sink: no new producer yet: %s", exc)
+            raise ProducerStuckError(call, waited)
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
     def _join(self) -> None:
         """Begin a transaction if none is open (transactional producers only)."""
         if self.transactional_id and not self._in_transaction:
+            if self._stale:
+                self.renew()
             self._producer.begin_transaction()
             self._in_transaction = True
 
@@ -107,11 +180,17 @@ class KafkaSink:
         send again (``txn_requires_abort()``), or start a new producer (``fatal()``).
         """
         self._join()  # offsets alone (a batch with no output) still need a transaction
+        producer = self._producer
         if offsets:
-            self._producer.send_offsets_to_transaction(
-                offsets, group_metadata, self.flush_timeout_s
+            self._bounded(
+                "send_offsets_to_transaction",
+                producer.send_offsets_to_transaction,
+                offsets,
+                group_metadata,
+                self.flush_timeout_s,
             )
-        self._producer.commit_transaction(self.flush_timeout_s)  # raises if a send failed
+        # Raises if a send failed.
+        self._bounded("commit_transaction", producer.commit_transaction, self.flush_timeout_s)
         self._in_transaction = False
         self._errors = []
 
@@ -124,7 +203,11 @@ class KafkaSink:
         if not self._in_transaction:
             return
         try:
-            self._producer.abort_transaction(self.flush_timeout_s)
+            self._bounded(
+                "abort_transaction", self._producer.abort_transaction, self.flush_timeout_s
+            )
+        except ProducerStuckError:
+            pass  # abandoned already
         except KafkaException as exc:
             logger.warning("kafka sink: abort failed (%s): starting a new producer", exc)
             self._producer = self._new_producer()
@@ -134,7 +217,9 @@ class KafkaSink:
         """Replace a producer left in a fatal state (its open transaction is aborted)."""
         self._errors = []
         self._in_transaction = False
+        self._stale = True
         self._producer = self._new_producer()
+        self._stale = False
 
     def _on_delivery(self, err: Any, _msg: Any) -> None:
         if err is not None:

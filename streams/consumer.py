@@ -48,6 +48,7 @@ from streams.security import kafka_config
 from streams.transactions import GroupMovedError, Transaction
 
 logger = logging.getLogger(__name__)
+COMMITTED_TIMEOUT_S = 15.0  # asking the group coordinator what a replaced producer committed
 
 
 def consumer_config(runtime: Runtime) -> dict[str, Any]:
@@ -130,6 +131,7 @@ class BatchConsumer:
                     self.runtime.delivery,
                     consumer.consumer_group_metadata,
                     interval_s=self.runtime.settings.commit_interval_s,
+                    committed=lambda tps: consumer.committed(tps, timeout=COMMITTED_TIMEOUT_S),
                 )
             consumer.subscribe(
                 self.topics,

@@ -98,11 +98,12 @@ VARIABLES: dict[str, Variable] = {
         ),
         Variable(
             "VIGIE_PROCESSING_GUARANTEE",
-            "at_least_once",
-            "at_least_once (outputs acknowledged, then offsets committed) or exactly_once (the "
-            "batch consumer's outputs to Kafka and its input offsets commit in one Kafka "
-            "transaction, as Kafka Streams' exactly_once_v2; not the default: librdkafka 2.16 "
-            "can hang in send_offsets_to_transaction when the group coordinator restarts).",
+            "exactly_once",
+            "exactly_once (the batch consumer's outputs to Kafka and its input offsets commit in "
+            "one Kafka transaction, as Kafka Streams' exactly_once_v2; a watchdog replaces a "
+            "producer stuck past its timeout, librdkafka #5456) or at_least_once (outputs "
+            "acknowledged, then offsets committed; a killed worker may repeat a batch's alerts "
+            "on the Kafka alerts topic, never in Redis).",
         ),
         Variable(
             "VIGIE_COMMIT_INTERVAL_S",

@@ -23,6 +23,12 @@ one (the batches' outputs are kept until their commit), waiting out outages with
 rebalance commits the open transaction in the revocation callback, before the partitions go;
 partitions *lost* (the group moved on without this worker) abort it and drop its batches: the
 new owner processes them.
+
+librdkafka 2.x can block in ``send_offsets_to_transaction`` past its timeout when the group
+coordinator goes away (issues #5456, #5511): the sink's watchdog replaces a producer stuck that
+way (``sinks.kafka_sink.ProducerStuckError``). The new producer's ``init_transactions`` settles
+the old transaction, and the group's committed offsets then say which way: committed (nothing
+to send again) or aborted (every batch is sent again in a new transaction).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
+from sinks.kafka_sink import ProducerStuckError
 from sinks.outputs import Outputs
 from streams import metrics
 from streams.pipeline import RETRYABLE, Delivery
@@ -64,10 +71,12 @@ class Transaction:
         *,
         interval_s: float,
         max_backoff_s: float = 5.0,
+        committed: Callable[[list[TopicPartition]], list[TopicPartition]] | None = None,
     ) -> None:
         self.delivery = delivery
         self.kafka = delivery.kafka
         self.group_metadata = group_metadata
+        self.committed = committed
         self.interval_s = interval_s
         self.max_backoff_s = max_backoff_s
         self.batches: list[Outputs] = []
@@ -114,6 +123,11 @@ class Transaction:
             try:
                 self.kafka.commit(offsets, self.group_metadata())
                 break
+            except ProducerStuckError as exc:
+                if self._landed(offsets):
+                    logger.warning("transaction: committed by the producer replaced: %s", exc)
+                    break
+                self._redo(exc)
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
                 if error.code() in _GROUP_MOVED:
@@ -132,6 +146,24 @@ class Transaction:
             backoff = min(backoff * 2, self.max_backoff_s)
         self.commits += 1
         self._reset()
+
+    def _landed(self, offsets: list[TopicPartition]) -> bool:
+        """The group's committed offsets are the transaction's: it committed after all.
+
+        Asked after a stuck producer was replaced, when the new one's ``init_transactions``
+        has settled the old transaction one way or the other. If the group coordinator cannot
+        say, the transaction is taken as aborted and sent again: its alerts may then reach the
+        alerts topic twice (Redis still holds each once).
+        """
+        if self.committed is None or not offsets:
+            return False
+        try:
+            found = self.committed([TopicPartition(tp.topic, tp.partition) for tp in offsets])
+        except KafkaException as exc:
+            logger.warning("transaction: committed offsets unknown (%s): sending again", exc)
+            return False
+        have = {(tp.topic, tp.partition): tp.offset for tp in found}
+        return all(have.get((tp.topic, tp.partition)) == tp.offset for tp in offsets)
 
     def drop(self, why: str) -> None:
         """Abort the open transaction and forget its batches (their partitions are gone)."""

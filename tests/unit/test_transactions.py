@@ -16,8 +16,11 @@ import pytest
 import redis
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
+from sinks import kafka_sink
+from sinks.kafka_sink import KafkaSink, ProducerStuckError
 from sinks.outputs import Outputs
 from streams.pipeline import Delivery
+from streams.settings import load_settings
 from streams.transactions import GroupMovedError, Transaction
 
 
@@ -94,9 +97,15 @@ def batch(*alert_ids: str) -> Outputs:
     return Outputs(alerts=[{"alert_id": a} for a in alert_ids])
 
 
-def transaction(sink: FakeSink, store: FakeRedis) -> Transaction:
+def transaction(sink: FakeSink, store: FakeRedis, committed: Any = None) -> Transaction:
     delivery = Delivery(sink, store, max_backoff_s=0.01, worker="test")  # type: ignore[arg-type]
-    return Transaction(delivery, lambda: "generation-7", interval_s=0.0, max_backoff_s=0.01)
+    return Transaction(
+        delivery,
+        lambda: "generation-7",
+        interval_s=0.0,
+        max_backoff_s=0.01,
+        committed=committed,
+    )
 
 
 def test_a_commit_carries_the_batches_outputs_and_the_next_offsets_to_read() -> None:
@@ -187,3 +196,125 @@ def test_at_least_once_delivery_flushes_and_skips_alerts_redis_holds() -> None:
     delivery = Delivery(sink, store, worker="test")  # type: ignore[arg-type]
     delivery.deliver(batch("a1", "a2"))
     assert sink.open == ["a2"] and sink.flushes == 1
+
+
+# The watchdog of stuck transactional calls (librdkafka #5456, #5511) ------------------------------
+
+
+class HangingProducer:
+    """A transactional librdkafka producer whose ``send_offsets_to_transaction`` never
+    returns when ``hang`` is set, whatever its timeout: the bug the watchdog is for."""
+
+    made: list[HangingProducer] = []
+    hang = True
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        assert config["transactional.id"] == "vigie-all-test"
+        self.inits = 0
+        self.released = threading.Event()
+        self.calls: list[str] = []
+        HangingProducer.made.append(self)
+
+    def init_transactions(self, timeout: float) -> None:
+        self.inits += 1
+
+    def begin_transaction(self) -> None:
+        self.calls.append("begin")
+
+    def send_offsets_to_transaction(self, offsets: Any, metadata: Any, timeout: float) -> None:
+        self.calls.append("send_offsets")
+        if HangingProducer.hang:
+            self.released.wait(30)  # far past the timeout it was given
+
+    def commit_transaction(self, timeout: float) -> None:
+        self.calls.append("commit")
+
+    def abort_transaction(self, timeout: float) -> None:
+        self.calls.append("abort")
+
+
+@pytest.fixture
+def hanging(monkeypatch: pytest.MonkeyPatch) -> Any:
+    HangingProducer.made, HangingProducer.hang = [], True
+    monkeypatch.setattr(kafka_sink, "Producer", HangingProducer)
+    yield HangingProducer
+    for producer in HangingProducer.made:
+        producer.released.set()
+
+
+def sink_with_watchdog() -> KafkaSink:
+    settings = load_settings({"VIGIE_TOPIC_PREFIX": "t"})
+    return KafkaSink(
+        settings,
+        codec=None,  # type: ignore[arg-type] - nothing is encoded here
+        flush_timeout_s=0.05,
+        transactional_id="vigie-all-test",
+        stuck_grace_s=0.05,
+    )
+
+
+def test_a_call_stuck_past_its_timeout_replaces_the_producer(hanging: Any) -> None:
+    sink = sink_with_watchdog()
+    first = sink._producer  # noqa: SLF001
+    with pytest.raises(ProducerStuckError) as raised:
+        sink.commit([TopicPartition("t.offers", 0, 5)], "generation-7")
+    error: KafkaError = raised.value.args[0]
+    assert error.txn_requires_abort() and "send_offsets_to_transaction" in error.str()
+    assert sink.replaced_stuck == 1
+    assert sink._producer is not first and sink._producer.inits == 1  # noqa: SLF001
+    assert "commit" not in first.calls  # the stuck producer is never used again
+    # The new producer works: a new transaction begins and commits on it.
+    hanging.hang = False
+    sink.commit([TopicPartition("t.offers", 0, 5)], "generation-7")
+    assert sink._producer.calls == ["begin", "send_offsets", "commit"]  # noqa: SLF001
+
+
+def test_a_stuck_commit_that_landed_is_not_sent_again() -> None:
+    stuck = FakeSink()
+    stuck.commit_errors = []
+    txn_offsets: list[list[TopicPartition]] = []
+
+    def commit(offsets: list[TopicPartition], group_metadata: Any) -> None:
+        # The old producer's commit reached the coordinator, then the call hung.
+        txn_offsets.append(offsets)
+        FakeSink.commit(stuck, offsets, group_metadata)
+        raise ProducerStuckError("commit_transaction", 40)
+
+    stuck.commit = commit  # type: ignore[method-assign]
+    committed = {("t.offers", 0): 5}
+    txn = transaction(
+        stuck,
+        FakeRedis(),
+        committed=lambda tps: [
+            TopicPartition(tp.topic, tp.partition, committed[(tp.topic, tp.partition)])
+            for tp in tps
+        ],
+    )
+    txn.deliver(batch("a1", "a2"))
+    txn.add_offsets({("t.offers", 0): 4})
+    txn.commit()
+    assert stuck.committed == ["a1", "a2"] and stuck.aborts == 0, "not sent twice"
+    assert txn.commits == 1 and txn.batches == []
+
+
+def test_a_stuck_commit_that_did_not_land_is_sent_again_on_the_new_producer() -> None:
+    sink, store = FakeSink(commit_errors=[]), FakeRedis()
+    attempts: list[int] = []
+
+    def commit(offsets: list[TopicPartition], group_metadata: Any) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            sink.open = []  # the replaced producer's transaction was aborted
+            raise ProducerStuckError("send_offsets_to_transaction", 40)
+        FakeSink.commit(sink, offsets, group_metadata)
+
+    sink.commit = commit  # type: ignore[method-assign]
+    nothing_committed = lambda tps: [TopicPartition(tp.topic, tp.partition, -1001) for tp in tps]  # noqa: E731
+    txn = transaction(sink, store, committed=nothing_committed)
+    txn.deliver(batch("a1"))
+    txn.deliver(batch("a2"))
+    txn.add_offsets({("t.offers", 1): 8})
+    txn.commit()
+    assert len(attempts) == 2
+    assert sink.committed == ["a1", "a2"], "every batch of the transaction, once"
+    assert sink.offsets == [[("t.offers", 1, 9)]]
