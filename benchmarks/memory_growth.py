@@ -88,6 +88,12 @@ def sizes(runtime: Any) -> dict[str, Any]:
             if isinstance(value, dict | list | set) and not attr.startswith("__")
         }
         out[type(inner).__name__] = caches
+    if "spacy" in sys.modules:  # the French pipeline's vocabulary: it grows with each new word
+        from agents.emails import language
+
+        if language._nlp is not None:  # noqa: SLF001 - loaded only by an email
+            out["spacy_strings"] = len(language._nlp.vocab.strings)  # noqa: SLF001
+            out["spacy_lexemes"] = len(language._nlp.vocab)  # noqa: SLF001
     offers = runtime.learners.get("offer-intelligence")
     if offers is not None:
         out["markets"] = len(offers.model.baseline)
@@ -102,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--events", type=int, default=300_000, help="simulated events asked")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--mark", type=float, default=0.2, help="share of the run: first snap")
+    parser.add_argument(
+        "--mark", type=float, default=0.2, help="share of the run: first snap (above 1: no tracing)"
+    )
     parser.add_argument("--snapshot-every", type=int, default=10_000, help="events")
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--frames", type=int, default=5, help="tracemalloc frames kept")

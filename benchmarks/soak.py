@@ -113,6 +113,15 @@ class Sampler:
         self.store = KafkaModelStore(settings)
         self.started = time.monotonic()
 
+    def memory(self) -> dict[str, float]:
+        """The worker's own memory breakdown (``streams.memory.breakdown``, MiB), as it last
+        wrote it to Redis with the versions it serves."""
+        keys = list(self.redis.scan_iter(match=self.settings.key("memory", "*"), count=100))
+        if not keys:
+            return {}
+        raw = self.redis.hgetall(keys[0])
+        return {(k.decode() if isinstance(k, bytes) else k): float(v) for k, v in raw.items()}
+
     def sample(self, *, snapshots: bool) -> dict[str, Any]:
         on_topics, lag = input_lag(self.settings)
         row: dict[str, Any] = {
@@ -123,6 +132,7 @@ class Sampler:
             "rss_mib": rss_mib(self.worker.pid),
             "redis_used_mib": int(self.redis.info("memory")["used_memory"]) / 2**20,
             "counted": self.worker.counted(),
+            "memory": self.memory(),
         }
         if snapshots:
             row["snapshots"] = snapshot_sizes(self.store)
@@ -207,6 +217,9 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
         "rss_mib": {
             f"{int(s * 100)}%": _at_share(samples, total, s)["rss_mib"] for s in (0.1, 0.5, 1.0)
         },
+        "memory_mib": {
+            f"{int(s * 100)}%": _at_share(samples, total, s).get("memory") for s in (0.1, 0.5, 1.0)
+        },
         "state_ttl_s": settings.state_ttl_s,
         "dedup_ttl_s": settings.dedup_ttl_s,
         "redis_used_mib": {
@@ -252,6 +265,8 @@ def report(f: dict[str, Any]) -> None:
         "worker RSS (MiB) at 10 %, 50 %, 100 %: "
         + ", ".join(f"{v:.0f}" for v in f["rss_mib"].values() if v is not None)
     )
+    for share, parts in f.get("memory_mib", {}).items():
+        print(f"  worker memory at {share} (MiB; python_blocks in millions): {parts}")
     print(
         "Redis used memory (MiB, whole server) at 10 %, 50 %, 100 %: "
         + ", ".join(f"{v:.1f}" for v in f["redis_used_mib"].values())

@@ -195,6 +195,15 @@ class RedisSink:
             pipe.set(self.settings.key("serving", name, worker), version, ex=ttl_s)
         pipe.execute()
 
+    def memory(self, worker: str, figures: dict[str, float], ttl_s: int) -> None:
+        """Record ``worker``'s memory breakdown (``<p>:memory:<worker>``, expiring as
+        ``serving``): no personal data, read by ``make soak``."""
+        key = self.settings.key("memory", worker)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(key, mapping=figures)  # type: ignore[arg-type]
+        pipe.expire(key, ttl_s)
+        pipe.execute()
+
     def serving_versions(self, name: str) -> dict[str, int]:
         """The version each live worker scores ``name`` with, by worker."""
         prefix = self.settings.key("serving", name, "")

@@ -15,6 +15,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import sys
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +54,36 @@ def trim() -> bool:
     if libc is None:
         return False
     return bool(libc.malloc_trim(0))
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [  # noqa: RUF012 - ctypes' declaration
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd",
+            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def breakdown() -> dict[str, float]:
+    """Where this process's memory is, in MiB, to tell live growth from fragmentation.
+
+    ``rss``: resident (VmRSS). ``malloc_in_use`` / ``malloc_free``: glibc's heap chunks in use
+    and free but kept (``mallinfo2``: arenas' ``uordblks``, ``fordblks``; a free share that
+    grows is fragmentation). ``malloc_mmapped``: large blocks malloc mapped on their own.
+    ``python_blocks``: objects in pymalloc's arenas, in millions (``sys.getallocatedblocks``;
+    those arenas are mapped apart from malloc). Empty where glibc is not.
+    """
+    out: dict[str, float] = {"python_blocks": sys.getallocatedblocks() / 1e6}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            out["rss"] = int(line.split()[1]) / 1024
+    libc = _glibc()
+    if libc is not None and hasattr(libc, "mallinfo2"):
+        libc.mallinfo2.restype = _Mallinfo2
+        info = libc.mallinfo2()
+        out["malloc_in_use"] = info.uordblks / 2**20
+        out["malloc_free"] = info.fordblks / 2**20
+        out["malloc_mmapped"] = info.hblkhd / 2**20
+    return {k: round(v, 2) for k, v in out.items()}

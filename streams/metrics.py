@@ -63,6 +63,12 @@ CONSUMER_LAG = Gauge(
 RETRIES = Counter(
     "vigie_delivery_retries", "Deliveries retried after a Kafka or Redis error.", ["error_type"]
 )
+MEMORY = Gauge(
+    "vigie_memory_mib",
+    "Where the process's memory is (streams.memory.breakdown): rss, malloc_in_use, "
+    "malloc_free, malloc_mmapped; python_blocks in millions.",
+    ["part"],
+)
 
 
 def observe_batch(

@@ -246,6 +246,10 @@ class Runtime:
                     loop.call_soon_threadsafe(self.swap, loaded)
                 versions = {name: view.version for name, view in self.views.items()}
                 self.delivery.redis.serving(WORKER_ID, versions, ttl)
+                figures = memory.breakdown()
+                for part, value in figures.items():
+                    metrics.MEMORY.labels(part).set(value)
+                self.delivery.redis.memory(WORKER_ID, figures, ttl)
             except Exception as exc:  # an outage: try again next time, scoring goes on
                 logger.warning("model refresh failed: %s: %s", type(exc).__name__, exc)
 

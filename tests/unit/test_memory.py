@@ -15,3 +15,15 @@ def test_arenas_are_limited_and_pages_trimmed_on_glibc() -> None:
     assert isinstance(memory.trim(), bool)
     if not glibc:
         assert memory.trim() is False
+
+
+def test_the_breakdown_sees_a_large_block_and_python_objects() -> None:
+    before = memory.breakdown()
+    assert before["rss"] > 0 and before["python_blocks"] > 0
+    block = bytearray(64 * 2**20)  # above malloc's mmap threshold: a mapping of its own
+    objects = [object() for _ in range(200_000)]
+    during = memory.breakdown()
+    assert during["python_blocks"] - before["python_blocks"] >= 0.19  # in millions
+    if platform.libc_ver()[0] == "glibc":
+        assert during["malloc_mmapped"] - before["malloc_mmapped"] >= 63
+    del block, objects
