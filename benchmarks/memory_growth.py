@@ -101,6 +101,25 @@ def sizes(runtime: Any) -> dict[str, Any]:
     return out
 
 
+def print_growth(
+    first: tracemalloc.Snapshot, last: tracemalloc.Snapshot, top: int, frames: int
+) -> list[dict[str, Any]]:
+    """Print (and return) the ``top`` allocation sites by growth from ``first`` to ``last``."""
+    noise = (tracemalloc.__file__, __file__)
+    filters = [tracemalloc.Filter(False, path) for path in noise]
+    diff = last.filter_traces(filters).compare_to(first.filter_traces(filters), "traceback")
+    total = sum(stat.size_diff for stat in diff)
+    print(f"\n--- top {top} allocation sites by growth ({total / 2**20:+.1f} MiB in all) ---")
+    growth: list[dict[str, Any]] = []
+    for stat in diff[:top]:
+        at = [f"{f.filename.removeprefix(str(ROOT) + '/')}:{f.lineno}" for f in stat.traceback]
+        growth.append({"kib": round(stat.size_diff / 1024), "count": stat.count_diff, "at": at})
+        print(f"{stat.size_diff / 1024:+10.0f} KiB {stat.count_diff:+9d} blocks")
+        for frame in at[-frames:]:
+            print(f"      {frame}")
+    return growth
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the events through the pipeline; print what grew between the mark and the end."""
     parser = argparse.ArgumentParser(
@@ -115,7 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--frames", type=int, default=5, help="tracemalloc frames kept")
     parser.add_argument("--with-emails", action="store_true")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("EARLIER", "LATER"),
+        help="print what grew between two snapshots a worker wrote (VIGIE_TRACEMALLOC_DIR)",
+    )
     args = parser.parse_args(argv)
+    if args.compare:
+        earlier, later = (tracemalloc.Snapshot.load(path) for path in args.compare)
+        print_growth(earlier, later, args.top, args.frames)
+        return 0
 
     from streams.app import app, runtime
 
@@ -192,23 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(json.dumps(row), flush=True)
     gc.collect()
-    last = tracemalloc.take_snapshot()
     growth: list[dict[str, Any]] = []
     if first is not None:
-        noise = (tracemalloc.__file__, __file__)
-        filters = [tracemalloc.Filter(False, path) for path in noise]
-        diff = last.filter_traces(filters).compare_to(first.filter_traces(filters), "traceback")
-        print(f"\n--- top {args.top} allocation sites by growth from the mark to the end ---")
-        for stat in diff[: args.top]:
-            frames = [
-                f"{f.filename.removeprefix(str(ROOT) + '/')}:{f.lineno}" for f in stat.traceback
-            ]
-            growth.append(
-                {"kib": round(stat.size_diff / 1024), "count": stat.count_diff, "at": frames}
-            )
-            print(f"{stat.size_diff / 1024:+10.0f} KiB {stat.count_diff:+9d} blocks")
-            for frame in frames[-args.frames :]:
-                print(f"      {frame}")
+        growth = print_growth(first, tracemalloc.take_snapshot(), args.top, args.frames)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "memory_growth.json").write_text(
         json.dumps({"args": vars(args), "rows": rows, "growth": growth}, indent=2)

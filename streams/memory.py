@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
+import json
 import logging
+import os
 import sys
+import time
+import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -87,3 +93,46 @@ def breakdown() -> dict[str, float]:
         out["malloc_free"] = info.fordblks / 2**20
         out["malloc_mmapped"] = info.hblkhd / 2**20
     return {k: round(v, 2) for k, v in out.items()}
+
+
+class Tracer:
+    """Censuses of a running worker's memory, for finding what grows (a diagnosis tool).
+
+    Off unless ``VIGIE_MEMORY_DIAG_DIR`` names a directory (an environment variable of the
+    diagnosis, not a setting). Then :meth:`maybe_dump` writes there, at most every
+    ``VIGIE_MEMORY_DIAG_EVERY_S`` seconds (120), ``census-<seconds>.json``: the count of live
+    objects the garbage collector tracks, by type, with :func:`breakdown` (a second or two of
+    the model thread's time, nothing between). With ``VIGIE_TRACEMALLOC_FRAMES`` above 0,
+    tracemalloc runs from the start too (two to three times slower) and ``trace-<seconds>.tm``
+    snapshots are written beside: compare two with ``python -m benchmarks.memory_growth
+    --compare A B``.
+    """
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        env = dict(os.environ if env is None else env)
+        folder = env.get("VIGIE_MEMORY_DIAG_DIR", "")
+        self.folder = Path(folder) if folder else None
+        self.every_s = float(env.get("VIGIE_MEMORY_DIAG_EVERY_S", "120"))
+        self.frames = int(env.get("VIGIE_TRACEMALLOC_FRAMES", "0"))
+        self._began = self._last = time.monotonic()
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if self.frames > 0:
+                tracemalloc.start(self.frames)
+            logger.warning(
+                "memory: censuses in %s (tracemalloc frames %d)", self.folder, self.frames
+            )
+
+    def maybe_dump(self) -> Path | None:
+        """Write a census (and a trace) if one is due; the census's path, else None."""
+        now = time.monotonic()
+        if self.folder is None or now - self._last < self.every_s:
+            return None
+        self._last = now
+        stamp = f"{now - self._began:06.0f}"
+        types = Counter(type(o).__qualname__ for o in gc.get_objects())
+        path = self.folder / f"census-{stamp}.json"
+        path.write_text(json.dumps({"memory": breakdown(), "types": dict(types.most_common())}))
+        if self.frames > 0:
+            tracemalloc.take_snapshot().dump(str(self.folder / f"trace-{stamp}.tm"))
+        return path

@@ -236,7 +236,9 @@ class Runtime:
         never stalls the event loop, and no Faust timer can silently stop it."""
         s = self.settings
         ttl = max(5, int(5 * s.model_refresh_s))
+        tracer = memory.Tracer()
         while not self._refresher_stop.wait(s.model_refresh_s):
+            tracer.maybe_dump()
             try:
                 loaded = [(v, snap, snap.load()) for v, snap in self.tick()]
                 if loaded and self.swap_in_thread:
