@@ -88,6 +88,7 @@ class KafkaSink:
         self.alerts_topic = settings.topic("alerts")
         self.deadletter_topic = settings.topic("deadletter")
         self.learning_topic = settings.topic(LEARNING_TOPIC)
+        self.scored_topic = settings.topic("scored")
         self.learning_partitions = settings.partitions
         self.settings_topic = settings.topic
         self.codec = codec
@@ -284,6 +285,32 @@ class KafkaSink:
             n += 1
             self._producer.poll(0)
         return n
+
+    def send_scored(
+        self, scored: dict[tuple[str, int], tuple[int, int]], scored_with: dict[str, int]
+    ) -> int:
+        """Queue, per input partition of a scoring batch, its offsets and the model versions
+        that scored them (JSON on the ``scored`` topic, keyed ``topic:partition``)."""
+        if not scored or not scored_with:
+            return 0
+        self._join()
+        for (topic, partition), (first, last) in scored.items():
+            self._producer.produce(
+                self.scored_topic,
+                key=f"{topic}:{partition}".encode(),
+                value=orjson.dumps(
+                    {
+                        "topic": topic,
+                        "partition": partition,
+                        "first": first,
+                        "last": last,
+                        "scored_with": scored_with,
+                    }
+                ),
+                on_delivery=self._on_delivery,
+            )
+        self._producer.poll(0)
+        return len(scored)
 
     def send_records(self, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
         """Queue input events on their topics, keyed by their entity id; returns how many.

@@ -99,6 +99,8 @@ class Outputs:
     learnt: int = 0  # learning examples read (learning)
     # Model versions scoring used for this batch (recorded with the examples, for audits).
     scored_with: dict[str, int] = field(default_factory=dict)
+    # (input topic, partition) -> first and last offsets this scoring batch read there.
+    scored: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     # Changes of the use cases' tables (streams.table.TableChange), for their changelogs.
     changes: list[Any] = field(default_factory=list)
     # Input events a learner's timers produced (``OfferAged``), for their input topic.

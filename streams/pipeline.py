@@ -359,6 +359,7 @@ class Delivery:
             known = set()
         self.kafka.send_dead_letters(outputs.dead_letters)
         self.kafka.send_examples(outputs.examples, outputs.scored_with)
+        self.kafka.send_scored(outputs.scored, outputs.scored_with)
         self.kafka.send_changes(outputs.changes)
         self.kafka.send_records(outputs.records)
         # At least once: alerts Redis already holds were delivered before a restart; do not

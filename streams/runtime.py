@@ -45,6 +45,18 @@ HandlerFactory = Callable[["Runtime"], Handler]
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
+def scored_ranges(events: Sequence[InputEvent]) -> dict[tuple[str, int], tuple[int, int]]:
+    """The first and last offsets of ``events`` on each input partition."""
+    out: dict[tuple[str, int], tuple[int, int]] = {}
+    for event in events:
+        key, offset = (event.source.topic, event.source.partition), event.source.offset
+        found = out.get(key)
+        out[key] = (
+            (offset, offset) if found is None else (min(found[0], offset), max(found[1], offset))
+        )
+    return out
+
+
 class Runtime:
     """The worker's shared state; one per process."""
 
@@ -297,6 +309,7 @@ class Runtime:
         outputs = processor.process(events)
         if not learning:  # views only change between batches (swap, on the scoring thread)
             outputs.scored_with = {name: view.version for name, view in self.views.items()}
+            outputs.scored = scored_ranges(events)
             for table in self.tables.values():
                 outputs.changes.extend(table.drain())
         return outputs

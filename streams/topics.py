@@ -94,6 +94,15 @@ TOPICS: tuple[TopicSpec, ...] = (
         description="What each model must learn, from scoring workers to the model's one learner.",
     ),
     TopicSpec(
+        "scored",
+        (),
+        "input topic:partition",
+        retention_ms=7 * DAY_MS,  # as the learning topic, whose scored_with it completes
+        description="Which model versions scored each range of input offsets (JSON, one "
+        "record per input partition of a scoring batch), so a replay knows the versions of "
+        "events that taught no model (timers, dead letters, feedback).",
+    ),
+    TopicSpec(
         "model-snapshots",
         (),
         "model name",

@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from schemas.codec import Codec, SchemaRegistry
 from sinks.outputs import Alert
-from streams.errors import ValidationError
+from streams.errors import ServiceUnavailableError, ValidationError
 from streams.modelstore import KafkaModelStore, ModelStore
 from streams.pipeline import InputEvent
 from streams.replay import html as html_page
@@ -43,9 +43,11 @@ from streams.replay.progress import Progress
 from streams.replay.reading import (
     READ_BATCH,
     RecordedAlert,
+    ScoredRanges,
     ScoredWith,
     read_alerts,
     read_ranges,
+    read_scored_ranges,
     read_scored_with,
     replay_consumer,
 )
@@ -119,13 +121,15 @@ def run_replay(
     store = store if store is not None else KafkaModelStore(settings)
     scorer = scorer if scorer is not None else make_scorer(settings, store)
     history = {name: store.versions(name) for name in scorer.model_names()}
-    ranges, alert_ranges, learning_ranges = _ranges(settings, options)
+    ranges, alert_ranges, learning_ranges, scored_topic_ranges = _ranges(settings, options)
     recorded_all, undecodable = read_alerts(settings, alert_ranges, codec)
     recorded = [r for r in recorded_all if _within(r, ranges)]
     scored_with: ScoredWith = {}
+    scored_ranges: ScoredRanges = {}
     if options.models == "recorded":
         scored_with, _ = read_scored_with(settings, learning_ranges, codec, ranges)
-    plan = VersionPlan(options.models, history, recorded, scored_with)
+        scored_ranges, _ = read_scored_ranges(settings, scored_topic_ranges, ranges)
+    plan = VersionPlan(options.models, history, recorded, scored_with, scored_ranges)
     logger.info(
         "replay range events=%d partitions=%d recorded_alerts=%d events_with_versions=%d "
         "rescored=%d models=%s",
@@ -185,9 +189,11 @@ def run_replay(
 
 def _ranges(
     settings: Settings, options: ReplayOptions
-) -> tuple[list[PartitionRange], list[PartitionRange], list[PartitionRange]]:
-    """The input range, and the ranges of the alerts and learning topics that may hold the
-    alerts it raised and the examples its scoring wrote (empty when not needed)."""
+) -> tuple[list[PartitionRange], list[PartitionRange], list[PartitionRange], list[PartitionRange]]:
+    """The input range, and the ranges of the alerts, learning and scored topics that may hold
+    the alerts it raised and the examples and versions its scoring wrote (empty when not
+    needed; the scored topic's too where it does not exist yet, for a deployment older than
+    it)."""
     alerts_from = options.start if options.start.kind == "time" else Bound("earliest", "earliest")
     learning_from = Bound("earliest", "earliest")
     if options.start.kind == "time" and options.start.time_ms is not None:
@@ -205,12 +211,18 @@ def _ranges(
             consumer, {"alerts": settings.topic("alerts")}, alerts_from, alerts_to
         )
         learning_ranges: list[PartitionRange] = []
+        scored_ranges: list[PartitionRange] = []
         if options.models == "recorded":
             learning = {LEARNING_TOPIC: settings.topic(LEARNING_TOPIC)}
             learning_ranges = resolve(consumer, learning, learning_from, alerts_to)
+            try:
+                scored = {"scored": settings.topic("scored")}
+                scored_ranges = resolve(consumer, scored, learning_from, alerts_to)
+            except ServiceUnavailableError as exc:
+                logger.warning("replay: no scored ranges (%s): versions from examples only", exc)
     finally:
         consumer.close()
-    return ranges, alert_ranges, learning_ranges
+    return ranges, alert_ranges, learning_ranges, scored_ranges
 
 
 def _within(recorded: RecordedAlert, ranges: Iterable[PartitionRange]) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from schemas.codec import Codec
@@ -232,3 +233,46 @@ def read_scored_with(
     for key, others in more.items():
         first[key] = tuple(shared[v] for v, _ in sorted(others.items(), key=lambda item: item[1]))
     return first, undecodable
+
+
+# (input topic, partition) -> the ranges scoring batches read there, by first offset:
+# (first, last, the versions that scored them).
+ScoredRanges = dict[tuple[str, int], list[tuple[int, int, VersionMap]]]
+
+
+def read_scored_ranges(
+    settings: Settings, ranges: Sequence[PartitionRange], wanted: Sequence[PartitionRange]
+) -> tuple[ScoredRanges, int]:
+    """The ``scored`` topic's records of ``ranges`` that overlap the replayed ``wanted``.
+
+    Each says which model versions a scoring batch held for a range of offsets of one input
+    partition; a range read again after a restart appears twice, in the order written. Also
+    returns how many records did not parse.
+    """
+    keep = {(r.topic, r.partition): (r.start, r.end) for r in wanted if r.size > 0}
+    shared: dict[tuple[tuple[str, int], ...], VersionMap] = {}
+    out: ScoredRanges = {}
+    unparsable = 0
+    for batch in read_ranges(settings, ranges):
+        for event in batch:
+            try:
+                r = orjson.loads(event.value or b"")
+                key, first, last = (
+                    (str(r["topic"]), int(r["partition"])),
+                    int(r["first"]),
+                    int(r["last"]),
+                )
+                items = tuple(sorted((str(m), int(v)) for m, v in r["scored_with"].items()))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+                unparsable += 1
+                continue
+            bounds = keep.get(key)
+            if bounds is None or last < bounds[0] or first >= bounds[1] or not items:
+                continue
+            versions = shared.setdefault(items, dict(items))
+            out.setdefault(key, []).append((first, last, versions))
+    for found in out.values():
+        found.sort(key=lambda r: r[0])  # stable: re-reads of one range keep their order
+    if unparsable:
+        logger.warning("unparsable scored-range records count=%d", unparsable)
+    return out, unparsable

@@ -2,11 +2,14 @@
 
 ``recorded``: the version that decided live, taken from the first of these that knows it:
 
-1. the learning topic: a scoring worker records, with the learning examples of every event it
-   scores, the version of every model view it held (``scored_with``). Exact, for every model,
-   whether or not the event raised an alert. An event scored twice with different versions (a
-   re-delivery after a restart) takes the set its recorded alerts agree with (the first
-   delivered alert wins: ids are deterministic and duplicates are refused), else the earliest;
+1. the learning and ``scored`` topics: a scoring worker records, with the learning examples of
+   every event it scores, the version of every model view it held (``scored_with``), and, for
+   each input partition of each batch, the range of offsets it scored with those versions (so
+   events that teach no model, such as timers, feedback and dead letters, are known too).
+   Exact, for every model, whether or not the event raised an alert. An event scored twice
+   with different versions (a re-delivery after a restart) takes the set its recorded alerts
+   agree with (the first delivered alert wins: ids are deterministic and duplicates are
+   refused), else the earliest;
 2. the alerts topic: an alert the event raised with model M names M's version;
 3. inferred, for events with no example (feedback, dead letters, examples past the learning
    topic's retention): M's version live at the event's timestamp, raised to the version of the
@@ -27,12 +30,13 @@ from typing import Literal
 
 from sinks.outputs import SourceRef
 from streams.modelstore import Snapshot
-from streams.replay.reading import RecordedAlert, VersionMap
+from streams.replay.reading import RecordedAlert, ScoredRanges, VersionMap
 
 Mode = Literal["recorded", "current"]
 SourceKey = tuple[str, int, int]
 
 MAX_CANDIDATES = 5  # later versions tried when explaining an unrecorded alert
+RANGE_LOOKBACK = 16  # recorded ranges of a partition looked at before an offset
 _LABEL = re.compile(r"^v(\d+)(?:\+(\d+))?$")
 
 # How a version was chosen (shown in the report), most certain first.
@@ -69,10 +73,14 @@ class VersionPlan:
         history: Mapping[str, Sequence[Snapshot]],
         recorded: Iterable[RecordedAlert] = (),
         scored_with: Mapping[SourceKey, Sequence[VersionMap]] | None = None,
+        scored_ranges: ScoredRanges | None = None,
     ) -> None:
         self.mode = mode
         # source event -> the version sets scoring workers recorded for it, earliest first.
         self._scored_with = scored_with or {}
+        # input partition -> the offset ranges scoring batches recorded, by first offset.
+        self._ranges = scored_ranges or {}
+        self._range_firsts = {key: [r[0] for r in found] for key, found in self._ranges.items()}
         self.models = sorted(history)
         self._snapshots = {name: {s.version: s for s in snaps} for name, snaps in history.items()}
         by_time = {
@@ -149,7 +157,7 @@ class VersionPlan:
 
     def worker_versions(self, key: SourceKey) -> VersionMap | None:
         """The versions a scoring worker recorded for the event at ``key`` (see the module)."""
-        sets = self._scored_with.get(key)
+        sets = self._scored_with.get(key) or self._sets_of_ranges(key)
         if not sets:
             return None
         if len(sets) == 1:
@@ -163,6 +171,21 @@ class VersionPlan:
             if named and all(versions.get(m, v) == v for m, v in named.items()):
                 return versions
         return sets[0]
+
+    def _sets_of_ranges(self, key: SourceKey) -> tuple[VersionMap, ...]:
+        """The version sets of the recorded scoring batches whose range holds ``key``."""
+        topic, partition, offset = key
+        firsts = self._range_firsts.get((topic, partition))
+        if not firsts:
+            return ()
+        found = self._ranges[(topic, partition)]
+        i = bisect.bisect_right(firsts, offset)
+        sets: list[VersionMap] = []
+        # Ranges of one partition overlap only where a batch was read again: a few at most.
+        for first, last, versions in reversed(found[max(0, i - RANGE_LOOKBACK) : i]):
+            if first <= offset <= last and versions not in sets:
+                sets.append(versions)
+        return tuple(reversed(sets))
 
     def choose(self, model: str, source: SourceRef) -> Choice:
         """The version of ``model`` that scores the event at ``source``."""

@@ -19,7 +19,7 @@ from streams.replay import html, reading
 from streams.replay.bounds import clamp, parse_bound
 from streams.replay.compare import Alternative, Facts, SeenDismissal, compare
 from streams.replay.progress import Progress, format_duration, render
-from streams.replay.reading import RecordedAlert, read_scored_with
+from streams.replay.reading import RecordedAlert, read_scored_ranges, read_scored_with
 from streams.replay.report import AlertStats, EventStats, build_report, to_json
 from streams.replay.versions import (
     FROM_ALERT,
@@ -31,6 +31,7 @@ from streams.replay.versions import (
     VersionPlan,
     parse_label,
 )
+from streams.runtime import scored_ranges
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 MS0 = round(T0.timestamp() * 1000)
@@ -77,9 +78,10 @@ def plan(
     recorded: list[RecordedAlert] = (),  # type: ignore[assignment]
     mode: str = "recorded",
     scored_with: dict[tuple[str, int, int], tuple[dict[str, int], ...]] | None = None,
+    scored_ranges: dict[tuple[str, int], list[tuple[int, int, dict[str, int]]]] | None = None,
 ) -> VersionPlan:
     history = {M: [snap(1, 0), snap(2, 30), snap(3, 60)]}
-    return VersionPlan(mode, history, recorded, scored_with)  # type: ignore[arg-type]
+    return VersionPlan(mode, history, recorded, scored_with, scored_ranges)  # type: ignore[arg-type]
 
 
 def source(offset: int, minutes: float) -> SourceRef:
@@ -165,6 +167,54 @@ def test_an_event_scored_twice_takes_the_versions_its_recorded_alert_agrees_with
     assert agreed.choose(M, source(5, 45)) == Choice(2, FROM_WORKER, "v2")
     neither = plan([rec(alert(5, "v3"))], scored_with=twice)
     assert neither.choose(M, source(5, 45)).version == 1
+
+
+def test_events_that_taught_no_model_take_the_versions_of_their_scoring_batch() -> None:
+    # Two batches of partition 0, and offsets 40-45 read again after a restart, with v3.
+    ranges = {("vigie.offers", 0): [(0, 19, {M: 1}), (20, 45, {M: 2}), (40, 60, {M: 3})]}
+    p = plan(scored_ranges=ranges)
+    assert p.choose(M, source(7, 45)) == Choice(1, FROM_WORKER)  # not v2, live at 45 min
+    assert p.choose(M, source(20, 5)) == Choice(2, FROM_WORKER)
+    assert p.choose(M, source(50, 5)) == Choice(3, FROM_WORKER)
+    assert p.worker_versions(("vigie.offers", 0, 42)) == {M: 2}  # both sets; the earliest
+    agreed = plan([rec(alert(42, "v3"))], scored_ranges=ranges)
+    assert agreed.choose(M, source(42, 5)).version == 3  # the set its recorded alert names
+    assert p.choose(M, source(61, 45)).how == FROM_TIME  # past every recorded range
+    # An event's own learning examples come first.
+    both = plan(scored_with={("vigie.offers", 0, 7): ({M: 2},)}, scored_ranges=ranges)
+    assert both.choose(M, source(7, 45)).version == 2
+
+
+def test_scored_ranges_are_read_for_the_replayed_partitions_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def record(topic: str, first: int, last: int, versions: dict[str, int]) -> InputEvent:
+        value = orjson.dumps(
+            {"topic": topic, "partition": 0, "first": first, "last": last, "scored_with": versions}
+        )
+        return InputEvent(SourceRef("vigie.scored", 0, first, MS0), None, value)
+
+    records = [
+        record("vigie.offers", 0, 4, {M: 1}),
+        record("vigie.offers", 5, 9, {M: 2}),
+        record("vigie.offers", 11, 12, {M: 2}),  # past the range
+        record("vigie.emails", 0, 9, {M: 2}),  # not replayed
+        record("vigie.offers", 3, 6, {}),  # no versions held
+        InputEvent(SourceRef("vigie.scored", 0, 9, MS0), None, b"{not json"),
+    ]
+    monkeypatch.setattr(reading, "read_ranges", lambda *_a, **_k: iter([records]))
+    wanted = [clamp("vigie.offers", 0, 2, 11, 0, 20)]
+    index, unparsable = read_scored_ranges(None, [], wanted)  # type: ignore[arg-type]
+    assert unparsable == 1
+    assert index == {("vigie.offers", 0): [(0, 4, {M: 1}), (5, 9, {M: 2})]}
+
+
+def test_a_scoring_batch_records_the_offsets_it_read_per_partition() -> None:
+    events = [
+        InputEvent(SourceRef(topic, partition, offset, MS0), None, b"")
+        for topic, partition, offset in [("o", 0, 7), ("o", 1, 3), ("o", 0, 5), ("e", 0, 9)]
+    ]
+    assert scored_ranges(events) == {("o", 0): (5, 7), ("o", 1): (3, 3), ("e", 0): (9, 9)}
 
 
 def _example(offset: int, scored_with: dict[str, int], topic: str = "vigie.offers") -> bytes:

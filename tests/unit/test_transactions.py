@@ -51,6 +51,9 @@ class FakeSink:
     def send_changes(self, changes: Any) -> int:
         return 0
 
+    def send_scored(self, scored: Any, scored_with: Any) -> int:
+        return 0
+
     def send_records(self, records: Any) -> int:
         return 0
 
