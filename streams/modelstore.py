@@ -411,10 +411,13 @@ class KafkaModelStore:
                 metadata=metadata or {},
             )
         errors: list[str] = []
+        offsets: dict[str, int] = {}
 
-        def on_delivery(err: Any, _msg: Any) -> None:
+        def on_delivery(err: Any, msg: Any) -> None:
             if err is not None:
                 errors.append(str(err))
+            else:
+                offsets[msg.topic()] = msg.offset()
 
         headers = [
             ("version", str(snapshot.version).encode()),
@@ -434,7 +437,19 @@ class KafkaModelStore:
         with self._lock:
             self._latest[name] = snapshot
             if self._history is not None:
-                self._history._add_loaded(snapshot)  # noqa: SLF001 - same module
+                # Metadata only, as the history read from Kafka: a learner saves a snapshot
+                # every few seconds, and keeping each payload grew a worker by hundreds of MB
+                # over a million events (the soak's linear RSS).
+                self._history._add_loaded(  # noqa: SLF001 - same module
+                    replace(
+                        snapshot,
+                        payload=b"",
+                        stored_size=len(payload),
+                        fetch=functools.partial(
+                            self._fetch, self._history_topic, offsets[self._history_topic]
+                        ),
+                    )
+                )
         logger.info(
             "model snapshot saved name=%s version=%d bytes=%d", name, snapshot.version, len(payload)
         )

@@ -37,6 +37,11 @@ def test_a_new_store_starts_from_the_latest_and_reads_history_only_when_asked(
     # Versions keep counting from the latest, whoever saved it.
     assert reader.save("m", {"w": 3}).version == 4
     assert [s.version for s in reader.versions("m")] == [1, 2, 3, 4]
+    # A version saved once the history is loaded joins it without its payload too (a learner
+    # saving every few seconds kept every payload: the soak's linear growth), and loads.
+    saved_now = reader.versions("m")[-1]
+    assert saved_now.payload == b"" and saved_now.size > 0 and saved_now.load() == {"w": 3}
+    assert reader.latest("m").load() == {"w": 3}  # the latest keeps its payload
 
 
 def test_loading_a_large_history_version_fetches_that_snapshot_only(settings: Settings) -> None:
