@@ -213,6 +213,9 @@ class KafkaModelStore:
                 latest = history.latest(name)
                 if latest is not None:
                     self._latest[name] = latest
+            # A worker never reads the history again: not kept, it does not grow with every
+            # version saved afterwards (read again from Kafka if asked).
+            self._history = None
 
     def latest(self, name: str) -> Snapshot | None:
         return self._latest.get(name)
