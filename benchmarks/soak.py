@@ -13,8 +13,9 @@ State hashes expire ``VIGIE_STATE_TTL_S`` after their last write, in wall time, 
 simulates a day in about a second: the worker runs with that TTL scaled to the simulated clock
 (``--state-ttl-days`` simulated days, 30 as in production, i.e. ``days x
 spontaneous_per_day / rate`` seconds), and so are the alert ids kept against duplicates
-(``--dedup-ttl-days``, 90 as in production), so the run shows the bound production has. Stream caps
-are production's. At the end: event-to-alert
+(``--dedup-ttl-days``, 90 as in production), and so is the age at which alerts leave the
+Redis streams (``--stream-days``, 30 as in production), so the run shows the bound production
+has. Stream length caps are production's. At the end: event-to-alert
 latency of every alert, RSS at 10 %, 50 % and 100 % of the events, snapshot sizes and Redis
 memory over time, then ``vigie replay --models recorded`` over the whole run. The figures go
 to stdout and ``benchmarks/results/soak.json``.
@@ -38,12 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
+import orjson  # noqa: E402
 from confluent_kafka import KafkaException  # noqa: E402
 
 from benchmarks import namespace  # noqa: E402
 from benchmarks.fuzz import input_lag  # noqa: E402
 from benchmarks.stats import summarize  # noqa: E402
-from benchmarks.worker import WorkerProcess, alert_latencies  # noqa: E402
+from benchmarks.worker import WorkerProcess  # noqa: E402
 from streams.modelstore import KafkaModelStore  # noqa: E402
 from streams.security import open_redis  # noqa: E402
 from streams.settings import Settings  # noqa: E402
@@ -112,6 +114,26 @@ class Sampler:
         self.redis = open_redis(settings, socket_timeout=30)
         self.store = KafkaModelStore(settings)
         self.started = time.monotonic()
+        # Event-to-alert latencies, read as alerts arrive: the streams keep only the last
+        # (scaled) 30 days.
+        self.latencies: list[float] = []
+        self._last_entry = ""
+
+    def read_latencies(self, chunk: int = 5_000) -> None:
+        """The latency of every alert added to the ``all`` stream since the last call: its
+        entry's id (the Redis clock when added) minus its causing event's Kafka timestamp."""
+        key = self.settings.key("alerts", "all")
+        while True:
+            start = f"({self._last_entry}" if self._last_entry else "-"
+            entries = self.redis.xrange(key, min=start, max="+", count=chunk)
+            for entry_id, fields in entries:
+                entry_ms = int(entry_id.split(b"-")[0])
+                alert = orjson.loads(fields[b"json"])
+                self.latencies.append(float(entry_ms - alert["source_timestamp"]))
+            if entries:
+                self._last_entry = entries[-1][0].decode()
+            if len(entries) < chunk:
+                return
 
     def memory(self) -> dict[str, float]:
         """The worker's own memory breakdown (``streams.memory.breakdown``, MiB), as it last
@@ -134,6 +156,7 @@ class Sampler:
             "counted": self.worker.counted(),
             "memory": self.memory(),
         }
+        self.read_latencies()
         if snapshots:
             row["snapshots"] = snapshot_sizes(self.store)
             row["redis_keys"], row["redis_namespace_mib"] = namespace_redis(
@@ -198,7 +221,8 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
         exit_code = worker.stop()
     client = open_redis(settings, socket_timeout=60)
     try:
-        _, latencies = alert_latencies(client, settings, split_ms=0)
+        sampler.read_latencies()
+        latencies = sampler.latencies
         dead = int(client.hget(settings.key("metrics", "worker"), "dead_letters") or 0)
     finally:
         client.close()
@@ -222,6 +246,7 @@ def run(args: argparse.Namespace, settings: Settings, workdir: Path) -> dict[str
         },
         "state_ttl_s": settings.state_ttl_s,
         "dedup_ttl_s": settings.dedup_ttl_s,
+        "stream_retention_s": settings.alert_stream_retention_s,
         "redis_used_mib": {
             f"{int(s * 100)}%": _at_share(samples, total, s)["redis_used_mib"]
             for s in (0.1, 0.5, 1.0)
@@ -274,7 +299,7 @@ def report(f: dict[str, Any]) -> None:
     ns = f["redis_namespace"]
     print(
         f"the run's Redis keys (state TTL {f['state_ttl_s']} s, "
-        f"dedup TTL {f.get('dedup_ttl_s')} s):"
+        f"dedup TTL {f.get('dedup_ttl_s')} s, stream retention {f.get('stream_retention_s')} s):"
     )
     for row in ns[:: max(1, len(ns) // 8)] + ns[-1:]:
         print("  ", row)
@@ -316,6 +341,13 @@ def main() -> int:
         default=90.0,
         help="simulated days an alert id is remembered (VIGIE_DEDUP_TTL_S scaled to the run)",
     )
+    parser.add_argument(
+        "--stream-days",
+        type=float,
+        default=30.0,
+        help="simulated days an alert stays in the Redis streams "
+        "(VIGIE_ALERT_STREAM_RETENTION_S scaled to the run)",
+    )
     parser.add_argument("--no-replay", action="store_true")
     args = parser.parse_args()
     # make runs us in the background with SIGINT ignored: a SIGTERM must still clean up.
@@ -324,6 +356,7 @@ def main() -> int:
         namespace.bench_settings(),
         state_ttl_s=scaled_state_ttl_s(args.state_ttl_days, args.rate),
         dedup_ttl_s=scaled_state_ttl_s(args.dedup_ttl_days, args.rate),
+        alert_stream_retention_s=scaled_state_ttl_s(args.stream_days, args.rate),
     )
     namespace.check_services(settings)
     namespace.create(settings)
