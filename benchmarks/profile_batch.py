@@ -167,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rates), flush=True)
         return 0
     events = simulated_events(
-        processor, settings.topic_prefix, settings.partitions, args.seed, args.events
+        processor,
+        settings.topic_prefix,
+        settings.partitions,
+        args.seed,
+        args.events,
+        emails=not args.no_emails,
     )
     sizes = sorted(len(e.value) for e in events)
     print(
