@@ -63,6 +63,12 @@ CONSUMER_LAG = Gauge(
 RETRIES = Counter(
     "vigie_delivery_retries", "Deliveries retried after a Kafka or Redis error.", ["error_type"]
 )
+GC_PAUSE = Histogram(
+    "vigie_gc_pause_seconds",
+    "How long each collection of the cyclic garbage collector stopped the process.",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
 MEMORY = Gauge(
     "vigie_memory_mib",
     "Where the process's memory is (streams.memory.breakdown): rss, malloc_in_use, "
@@ -99,6 +105,11 @@ def observe_batch(
     ALERTS_NEW.inc(new_alerts)
     for name, version in outputs.scored_with.items():
         MODEL_VERSION.labels(name).set(version or 0)
+
+
+def observe_gc_pause(generation: int, seconds: float) -> None:
+    """One collection's pause (the callback of :class:`streams.gcpause.GcPauses`)."""
+    GC_PAUSE.labels(str(generation)).observe(seconds)
 
 
 def observe_lag(consumer: Any, messages: Iterable[Any]) -> None:

@@ -30,7 +30,7 @@ from schemas.codec import Codec, SchemaRegistry
 from sinks.kafka_sink import KafkaSink
 from sinks.outputs import Outputs, SourceRef
 from sinks.redis_sink import RedisSink
-from streams import memory, metrics
+from streams import gcpause, memory, metrics
 from streams.modelstore import KafkaModelStore, ManagedModel, ModelStore, ModelView, Snapshot
 from streams.pipeline import Delivery, Handler, InputEvent, Learning, LearningProcessor, Processor
 from streams.referential import Referential, load_referential
@@ -84,6 +84,7 @@ class Runtime:
         # between two batches (VIGIE_CONSUMER=batch); the Faust path swaps on the loop.
         self._pending: list[tuple[ModelView, Snapshot, Any]] = []
         self._pending_lock = threading.Lock()
+        self.gc_pauses = gcpause.GcPauses(metrics.observe_gc_pause)
         self.swap_in_thread = settings.consumer == "batch"
         self.codec: Codec
         self.referential: Referential
@@ -263,6 +264,7 @@ class Runtime:
                 figures = memory.breakdown()
                 for part, value in figures.items():
                     metrics.MEMORY.labels(part).set(value)
+                figures.update(self.gc_pauses.take())
                 self.delivery.redis.memory(WORKER_ID, figures, ttl)
             except Exception as exc:  # an outage: try again next time, scoring goes on
                 logger.warning("model refresh failed: %s: %s", type(exc).__name__, exc)
@@ -299,6 +301,10 @@ class Runtime:
             if not self._started:
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(None, self.start)
+                # Start-up's objects (the French pipeline, the referential, the models) are
+                # out of the collector's scans from now on: see streams/gcpause.py.
+                gcpause.freeze_startup()
+                self.gc_pauses.install()
                 self._refresher = threading.Thread(
                     target=self._refresh_forever, args=(loop,), name="vigie-models", daemon=True
                 )
