@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
-from confluent_kafka import Consumer, TopicPartition  # noqa: E402
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition  # noqa: E402
 
 from benchmarks import namespace  # noqa: E402
 from benchmarks.stats import Row, markdown_table, rate, summarize  # noqa: E402
@@ -307,15 +307,31 @@ def processing_rates(settings: Settings, args: argparse.Namespace) -> dict[str, 
 
 
 def learning_examples(settings: Settings) -> int:
-    """How many learning examples the scoring of the backlog produced (the topic's size)."""
-    consumer = Consumer({**kafka_config(settings), "group.id": "bench-probe"})
+    """How many learning examples the scoring of the backlog produced.
+
+    Counted by reading the topic as the learners do (read committed): under exactly once its
+    offsets also number the transactions' commit markers, which no learner ever reads.
+    Called once scoring has finished, so the topic no longer grows.
+    """
+    consumer = Consumer(
+        {
+            **kafka_config(settings),
+            "group.id": "bench-probe",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
     try:
         topic = settings.topic("learning")
+        consumer.assign(
+            [TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(settings.partitions)]
+        )
         total = 0
-        for p in range(settings.partitions):
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
-            total += high - low
-        return total
+        while True:
+            messages = consumer.consume(10_000, timeout=2.0)
+            if not messages:
+                return total
+            total += sum(1 for m in messages if m.error() is None)
     finally:
         consumer.close()
 
