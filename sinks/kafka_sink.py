@@ -242,14 +242,21 @@ class KafkaSink:
         return n
 
     def send_examples(
-        self, examples: Iterable[Example], scored_with: dict[str, int] | None = None
+        self,
+        examples: Iterable[Example],
+        scored_with: dict[str, int] | None = None,
+        input_bytes: dict[int, bytes] | None = None,
     ) -> int:
         """Queue learning examples, each on its model's partition; returns how many.
 
         ``scored_with`` names the model versions that scored the examples' events.
+        ``input_bytes`` maps the id of an input record to the message it was decoded from
+        (``Outputs.input_bytes``): such a record is sent as those bytes, not encoded again
+        (the learner's decoding resolves an older schema version as scoring's did).
         """
         self._join()
         n = 0
+        input_bytes = input_bytes or {}
         # Examples are built by Vigie from records that passed validation: encoded without
         # the field-by-field check, and a record teaching two models is encoded once.
         # (The record is kept beside its bytes, so its id cannot be reused within the batch.)
@@ -258,10 +265,10 @@ class KafkaSink:
             key = (ex.record_name, id(ex.record))
             found = encoded.get(key)
             if found is None:
-                found = encoded[key] = (
-                    ex.record,
-                    self.codec.encode(ex.record_name, ex.record, validate=False),
-                )
+                raw = input_bytes.get(id(ex.record))
+                if raw is None:
+                    raw = self.codec.encode(ex.record_name, ex.record, validate=False)
+                found = encoded[key] = (ex.record, raw)
             value = self.codec.encode(
                 "LearningExample",
                 {

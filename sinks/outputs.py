@@ -107,6 +107,9 @@ class Outputs:
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # People to forget (``JobSeekerErased``): erased from Redis after the batch's other writes.
     erasures: list[Erasure] = field(default_factory=list)
+    # id() of an input record that examples carry -> the message bytes it was decoded from:
+    # the learning topic gets those bytes again rather than a new encoding of the record.
+    input_bytes: dict[int, bytes] = field(default_factory=dict)
 
     def learn(
         self, model: str, record_name: str, record: dict[str, Any], source: SourceRef
@@ -145,6 +148,7 @@ class Outputs:
         self.examples.extend(other.examples)
         self.records.extend(other.records)
         self.erasures.extend(other.erasures)
+        self.input_bytes.update(other.input_bytes)
         self.processed += other.processed
         self.learnt += other.learnt
 

@@ -244,6 +244,8 @@ class Processor:
         first_example = len(out.examples)
         for handler in self._by_record[decoded.name]:
             handler.handle(decoded.name, decoded.record, event.source, out)
+        if len(out.examples) > first_example:  # examples of the input itself: its own bytes
+            out.input_bytes[id(decoded.record)] = bytes(event.value)
         if self.inline is not None:
             self.inline.apply_since(first_example, out)
         out.processed += 1
@@ -358,7 +360,7 @@ class Delivery:
             # alerts is on Kafka for read_committed readers, even those Redis holds.
             known = set()
         self.kafka.send_dead_letters(outputs.dead_letters)
-        self.kafka.send_examples(outputs.examples, outputs.scored_with)
+        self.kafka.send_examples(outputs.examples, outputs.scored_with, outputs.input_bytes)
         self.kafka.send_scored(outputs.scored, outputs.scored_with)
         self.kafka.send_changes(outputs.changes)
         self.kafka.send_records(outputs.records)

@@ -129,3 +129,60 @@ def test_a_record_type_reaches_every_use_case_that_owns_it(codec) -> None:
     out = proc.process([event(codec.encode("OfferClosed", closed("both")), 0)])
     assert first.seen == ["both"] and second.seen == ["both"]
     assert out.processed == 1, "one event, however many use cases it concerns"
+
+
+class Teacher:
+    """A use case that teaches two models each input record, and a third a record it builds."""
+
+    records = frozenset({"OfferClosed"})
+
+    def handle(self, name: str, record: dict[str, Any], source: SourceRef, out: Outputs) -> None:
+        out.learn("first", name, record, source)
+        out.learn("second", name, record, source)
+        out.learn("derived", name, {**record, "outcome": "expired"}, source)
+
+    def after_batch(self) -> None:
+        pass
+
+
+class Produced:
+    """A producer that keeps what it is given (no broker: a unit test)."""
+
+    def __init__(self) -> None:
+        self.values: list[bytes] = []
+
+    def produce(self, topic: str, *, value: bytes, **_: Any) -> None:
+        self.values.append(value)
+
+    def poll(self, _timeout: float) -> int:
+        return 0
+
+
+def test_examples_of_an_input_record_carry_the_message_bytes_not_a_new_encoding(codec) -> None:
+    from sinks.kafka_sink import KafkaSink
+
+    ref = load_referential(load_settings().data_dir)
+    proc = Processor(codec, ref, [Teacher()], topic_prefix="vigie.")
+    values = [codec.encode("OfferClosed", closed(f"o{i}")) for i in range(3)]
+    out = proc.process([event(v, i) for i, v in enumerate(values)])
+    assert out.processed == 3 and len(out.examples) == 9
+    assert sorted(out.input_bytes.values()) == sorted(values)
+
+    class Counting:  # the codec, counting what it encodes
+        def __init__(self) -> None:
+            self.encoded: list[str] = []
+
+        def encode(self, name: str, record: dict[str, Any], **kwargs: Any) -> bytes:
+            self.encoded.append(name)
+            return codec.encode(name, record, **kwargs)
+
+    sink = KafkaSink(load_settings(), codec)
+    sink.codec = counting = Counting()  # type: ignore[assignment]
+    sink._producer = produced = Produced()  # type: ignore[assignment]
+    assert sink.send_examples(out.examples, {"m": 1}, out.input_bytes) == 9
+    assert counting.encoded.count("OfferClosed") == 3  # the derived records only
+    inner = [(w["model"], w["record"]) for w in (codec.decode(v).record for v in produced.values)]
+    for i, value in enumerate(values):
+        assert inner[3 * i] == ("first", value) and inner[3 * i + 1] == ("second", value)
+        derived = codec.decode(inner[3 * i + 2][1]).record
+        assert derived["offer_id"] == f"o{i}" and derived["outcome"] == "expired"

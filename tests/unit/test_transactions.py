@@ -45,7 +45,7 @@ class FakeSink:
     def send_dead_letters(self, dead_letters: Any) -> int:
         return 0
 
-    def send_examples(self, examples: Any, scored_with: Any = None) -> int:
+    def send_examples(self, examples: Any, scored_with: Any = None, input_bytes: Any = None) -> int:
         return 0
 
     def send_changes(self, changes: Any) -> int:
