@@ -22,6 +22,7 @@ to ``benchmarks/results/worker.log``. How to read the figures: ``benchmarks/READ
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import select
@@ -456,6 +457,7 @@ def rows(f: dict[str, Any]) -> list[Row]:
     return table
 
 
+BULK_TOPICS = ("offers", "jobseekers", "feedback")  # VIGIE_SCORE_TOPICS without --emails
 WORKER_SHAPE = {False: "one process (role all)", True: "scoring process(es) and a learning process"}
 
 
@@ -473,8 +475,8 @@ def report(
         f"- N = {f['publish']['events']:,} events ({'mixed' if args.emails else 'bulk: no email'}"
         f"), seed {args.seed}; live phase: "
         f"{f['live_publish']['events']:,} at {args.live_rate:.0f}/s (same traffic, continued)",
-        f"- worker: {WORKER_SHAPE[args.split]} ({args.scoring_workers} scoring), "
-        f"{settings.partitions} partitions per topic, batch "
+        f"- worker: {WORKER_SHAPE[args.split]} ({args.scoring_workers} scoring) reading "
+        f"{settings.score_topics}, {settings.partitions} partitions per topic, batch "
         f"{settings.batch_size} within {settings.batch_within_s}s",
         "",
     ]
@@ -601,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     settings = namespace.bench_settings()
+    if not args.emails:  # bulk traffic: bulk workers, which never load the French pipeline
+        settings = dataclasses.replace(settings, score_topics=",".join(BULK_TOPICS))
     try:
         namespace.check_services(settings)
     except namespace.ServicesDown as exc:

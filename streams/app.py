@@ -82,11 +82,12 @@ consumed: list[str] = [settings.topic(LEARNING_TOPIC)] if settings.learns else [
 
 
 def scoring_agent(name: str) -> Callable[[AgentFun], AgentFun]:
-    """Input topic ``name`` is read by this use case, on workers that score (VIGIE_WORKER_ROLE):
-    by the batch consumer, or by ``fun`` as a Faust agent (VIGIE_CONSUMER=faust)."""
+    """Input topic ``name`` is read by this use case, on workers that score (VIGIE_WORKER_ROLE)
+    and read it (VIGIE_SCORE_TOPICS): by the batch consumer, or by ``fun`` as a Faust agent
+    (VIGIE_CONSUMER=faust)."""
 
     def decorate(fun: AgentFun) -> AgentFun:
-        if not settings.scores:
+        if not settings.scores or name not in settings.scored_topics:
             return fun
         consumed.append(settings.topic(name))
         if not BATCH:

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from streams.errors import ConfigurationError
 
+# The input topics' short names (streams.topics.INPUT_TOPICS, which imports this module).
+INPUT_TOPIC_NAMES: tuple[str, ...] = ("offers", "jobseekers", "emails", "feedback")
+
 _N = TypeVar("_N", int, float)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +154,13 @@ VARIABLES: dict[str, Variable] = {
             "What a worker does: all (score and learn), scoring, or learning (one learner per "
             "model, in consumer group <VIGIE_APP_ID>-learning). Use all everywhere, or "
             "scoring and learning workers: never all beside learning.",
+        ),
+        Variable(
+            "VIGIE_SCORE_TOPICS",
+            ",".join(INPUT_TOPIC_NAMES),
+            "Input topics a scoring worker reads (comma-separated short names). A worker "
+            "without emails never loads the French pipeline (about 550 MiB): run bulk "
+            "workers with offers,jobseekers,feedback beside email workers with emails.",
         ),
         Variable(
             "VIGIE_KAFKA_SESSION_TIMEOUT_S",
@@ -319,6 +329,7 @@ class Settings:
     email_snapshot_interval_s: float
     model_refresh_s: float
     worker_role: str
+    score_topics: str
     data_dir: Path
     cache_dir: Path
     web_port: int
@@ -372,6 +383,11 @@ class Settings:
     def scores(self) -> bool:
         """This worker scores input events (role all or scoring)."""
         return self.worker_role in ("all", "scoring")
+
+    @property
+    def scored_topics(self) -> tuple[str, ...]:
+        """The input topics (short names) this worker reads when it scores."""
+        return tuple(t for t in self.score_topics.split(",") if t)
 
     @property
     def learns(self) -> bool:
@@ -460,6 +476,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "email_snapshot_interval_s": _number(env, "VIGIE_EMAIL_SNAPSHOT_INTERVAL_S", float),
         "model_refresh_s": _number(env, "VIGIE_MODEL_REFRESH_S", float),
         "worker_role": _get(env, "VIGIE_WORKER_ROLE").lower(),
+        "score_topics": ",".join(
+            t.strip().lower() for t in _get(env, "VIGIE_SCORE_TOPICS").split(",") if t.strip()
+        ),
         "data_dir": Path(data_dir) if data_dir else PROJECT_ROOT / "data",
         "cache_dir": cache_dir(env),
         "web_port": _number(env, "VIGIE_WEB_PORT", int),
@@ -511,6 +530,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if settings.worker_role not in WORKER_ROLES:
         raise ConfigurationError(
             f"VIGIE_WORKER_ROLE={settings.worker_role!r}: expected one of {', '.join(WORKER_ROLES)}"
+        )
+    unknown = set(settings.scored_topics) - set(INPUT_TOPIC_NAMES)
+    if unknown or not settings.scored_topics:
+        raise ConfigurationError(
+            f"VIGIE_SCORE_TOPICS={settings.score_topics!r}: expected one or more of "
+            f"{', '.join(INPUT_TOPIC_NAMES)}"
         )
     if settings.model_refresh_s <= 0:
         raise ConfigurationError("VIGIE_MODEL_REFRESH_S must be positive")

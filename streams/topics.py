@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from streams.settings import Settings
+from streams.settings import INPUT_TOPIC_NAMES, Settings
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ TOPICS: tuple[TopicSpec, ...] = (
 
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}
 LEARNING_TOPIC = "learning"
-INPUT_TOPICS: tuple[str, ...] = ("offers", "jobseekers", "emails", "feedback")
+INPUT_TOPICS: tuple[str, ...] = INPUT_TOPIC_NAMES
 # Input event type -> its topic. Alerts are Vigie's output: nobody publishes them from outside.
 RECORD_TOPIC: dict[str, TopicSpec] = {
     r: t for t in TOPICS if t.name in INPUT_TOPICS for r in t.records

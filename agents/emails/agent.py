@@ -27,8 +27,10 @@ def emails_handler(rt: Runtime) -> EmailsHandler:
         MODEL_NAME, make_email_triage_model, interval_s=rt.settings.email_snapshot_interval_s
     )
     s = rt.settings
-    if s.scores:
-        language.warm_up()  # the French pipeline loaded now, not in the first batch of emails
+    if s.scores and "emails" in s.scored_topics:
+        # The French pipeline loaded now, not in the first batch of emails; a worker that
+        # reads no email (VIGIE_SCORE_TOPICS) never loads it: learning needs only features.
+        language.warm_up()
     drafts = GenerativeSettings(
         base_url=s.draft_llm_url,
         model=s.draft_llm_model,

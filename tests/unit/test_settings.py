@@ -28,7 +28,13 @@ def test_the_redis_password_never_prints() -> None:
 
 @pytest.mark.parametrize(
     "env",
-    [{"VIGIE_PARTITIONS": "four"}, {"VIGIE_PARTITIONS": "0"}, {"VIGIE_SALARY_ALERT_RATIO": "1.5"}],
+    [
+        {"VIGIE_PARTITIONS": "four"},
+        {"VIGIE_PARTITIONS": "0"},
+        {"VIGIE_SALARY_ALERT_RATIO": "1.5"},
+        {"VIGIE_SCORE_TOPICS": "offers,mails"},
+        {"VIGIE_SCORE_TOPICS": " , "},
+    ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError, match="VIGIE_"):
@@ -80,3 +86,10 @@ def test_plaintext_by_default_and_rediss_implies_tls() -> None:
 def test_inconsistent_security_settings_are_refused(env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         load_settings(env)
+
+
+def test_score_topics_default_to_every_input_topic_and_parse_loosely() -> None:
+    assert load_settings({}).scored_topics == ("offers", "jobseekers", "emails", "feedback")
+    s = load_settings({"VIGIE_SCORE_TOPICS": " Offers, jobseekers,,feedback "})
+    assert s.scored_topics == ("offers", "jobseekers", "feedback")
+    assert load_settings(s.to_env()).scored_topics == s.scored_topics
