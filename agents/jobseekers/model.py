@@ -110,11 +110,12 @@ class JobSeekerDiagnostic:
     def estimate(self, x: Mapping[str, float], elapsed: float) -> Estimate:
         """The diagnostic for features ``x`` after ``elapsed`` days registered (no learning)."""
         duration = self.duration
-        p_survival = duration.p_beyond(x, elapsed, HORIZON_DAYS)
+        mu = duration.mu(x)  # standardised and scored once for the four figures below
+        p_survival = duration.p_beyond(x, elapsed, HORIZON_DAYS, mu=mu)
         already = elapsed >= HORIZON_DAYS
         if duration.returns < MIN_RETURNS:
             return Estimate(elapsed, None, None, None, None, "", p_survival, already)
-        low, median, high = (duration.quantile_days(x, elapsed, q) for q in QUARTILES)
+        low, median, high = (duration.quantile_days(x, elapsed, q, mu=mu) for q in QUARTILES)
         if already:
             p, source = 1.0, "model"
         elif self.long_term.n_outcomes >= MIN_OUTCOMES:

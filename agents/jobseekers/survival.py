@@ -105,9 +105,12 @@ class DurationModel:
 
     # Serving ----------------------------------------------------------------------------------
 
-    def quantile_days(self, x: Mapping[str, float], elapsed: float, q: float) -> float:
-        """The ``q`` quantile of the search's total length given ``elapsed`` days without a job."""
-        mu, sigma = self.mu(x), self.sigma
+    def quantile_days(
+        self, x: Mapping[str, float], elapsed: float, q: float, *, mu: float | None = None
+    ) -> float:
+        """The ``q`` quantile of the search's total length given ``elapsed`` days without a job
+        (``mu``: :meth:`mu` of ``x``, when the caller has it already)."""
+        mu, sigma = self.mu(x) if mu is None else mu, self.sigma
         reached = STANDARD.cdf((_log_days(elapsed) - mu) / sigma) if elapsed > 0 else 0.0
         level = min(reached + q * (1.0 - reached), 1.0 - 1e-9)
         return max(elapsed, math.exp(mu + sigma * STANDARD.inv_cdf(level)))
@@ -116,11 +119,14 @@ class DurationModel:
         """Median total length of the search given ``elapsed`` days without a job."""
         return self.quantile_days(x, elapsed, 0.5)
 
-    def p_beyond(self, x: Mapping[str, float], elapsed: float, horizon: float) -> float:
-        """P(search lasts ``horizon`` days or more | still searching after ``elapsed``)."""
+    def p_beyond(
+        self, x: Mapping[str, float], elapsed: float, horizon: float, *, mu: float | None = None
+    ) -> float:
+        """P(search lasts ``horizon`` days or more | still searching after ``elapsed``)
+        (``mu``: :meth:`mu` of ``x``, when the caller has it already)."""
         if elapsed >= horizon:
             return 1.0
-        mu, sigma = self.mu(x), self.sigma
+        mu, sigma = self.mu(x) if mu is None else mu, self.sigma
         survive_h = 1.0 - STANDARD.cdf((math.log(horizon) - mu) / sigma)
         survive_e = 1.0 - STANDARD.cdf((_log_days(elapsed) - mu) / sigma) if elapsed > 0 else 1.0
         return min(max(survive_h / max(survive_e, 1e-12), 1e-6), 1.0 - 1e-6)
