@@ -166,7 +166,7 @@ def input_lag(settings: Settings) -> tuple[int, int]:
     done = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed}
     lag = sum(high - done[tp] for tp, high in ends.items())
     if lag <= TAIL_READ:  # the tail: count its records, not the transaction markers
-        lag = _records(settings, {tp: (done[tp], high) for tp, high in ends.items()})
+        lag = committed_records(settings, {tp: (done[tp], high) for tp, high in ends.items()})
     return sum(ends.values()), lag
 
 
@@ -177,7 +177,7 @@ def input_records(settings: Settings) -> int:
         ends = _input_ends(consumer, settings)
     finally:
         consumer.close()
-    return _records(settings, {tp: (0, high) for tp, high in ends.items()})
+    return committed_records(settings, {tp: (0, high) for tp, high in ends.items()})
 
 
 def _input_ends(consumer: Consumer, settings: Settings) -> dict[tuple[str, int], int]:
@@ -192,7 +192,7 @@ def _input_ends(consumer: Consumer, settings: Settings) -> dict[tuple[str, int],
     return ends
 
 
-def _records(settings: Settings, ranges: dict[tuple[str, int], tuple[int, int]]) -> int:
+def committed_records(settings: Settings, ranges: dict[tuple[str, int], tuple[int, int]]) -> int:
     """Committed records in each partition's [start, end) (the timers' ``OfferAged`` events
     are written in the learner's transactions, whose markers take offsets). A partition held
     back by an open transaction counts all its offsets."""

@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition  # noqa: E402
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 
 from benchmarks import namespace  # noqa: E402
-from benchmarks.fuzz import input_lag  # noqa: E402
+from benchmarks.fuzz import committed_records, input_lag  # noqa: E402
 from benchmarks.stats import Row, markdown_table, rate, summarize  # noqa: E402
 from benchmarks.system import machine  # noqa: E402
 from benchmarks.worker import WorkerFailed, WorkerProcess, alert_latencies  # noqa: E402
@@ -295,7 +295,7 @@ def wait_drained(settings: Settings, worker: WorkerProcess, *, timeout_s: float)
     """Until the worker's group has committed every message of the input topics."""
     deadline = time.monotonic() + timeout_s
     while input_lag(settings)[1] > 0:
-        worker._check_alive()  # noqa: SLF001 - raises with its log tail if it died
+        worker.check_alive()  # raises with its log tail if it died
         if time.monotonic() > deadline:
             raise BenchmarkFailed(f"input topics not drained after {timeout_s:.0f}s")
         time.sleep(0.2)
@@ -323,33 +323,19 @@ def processing_rates(settings: Settings, args: argparse.Namespace) -> dict[str, 
 
 
 def learning_examples(settings: Settings) -> int:
-    """How many learning examples the scoring of the backlog produced.
-
-    Counted by reading the topic as the learners do (read committed): under exactly once its
-    offsets also number the transactions' commit markers, which no learner ever reads.
-    Called once scoring has finished, so the topic no longer grows.
-    """
-    consumer = Consumer(
-        {
-            **kafka_config(settings),
-            "group.id": "bench-probe",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-    )
+    """How many learning examples the scoring of the backlog produced: the learning topic's
+    committed records (under exactly once its offsets also number the commit markers, which no
+    learner reads). Called once scoring has finished, so the topic no longer grows."""
+    consumer = Consumer({**kafka_config(settings), "group.id": "bench-probe"})
     try:
         topic = settings.topic("learning")
-        consumer.assign(
-            [TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(settings.partitions)]
-        )
-        total = 0
-        while True:
-            messages = consumer.consume(10_000, timeout=2.0)
-            if not messages:
-                return total
-            total += sum(1 for m in messages if m.error() is None)
+        ranges = {
+            (topic, p): consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+            for p in range(settings.partitions)
+        }
     finally:
         consumer.close()
+    return committed_records(settings, ranges)
 
 
 def replay_throughput(settings: Settings, out: Path, timeout_s: float) -> dict[str, Any]:

@@ -39,13 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable as a package
     sys.path.insert(0, str(ROOT))
 
-import orjson  # noqa: E402
 from confluent_kafka import KafkaException  # noqa: E402
 
 from benchmarks import namespace  # noqa: E402
 from benchmarks.fuzz import input_lag  # noqa: E402
 from benchmarks.stats import summarize  # noqa: E402
-from benchmarks.worker import WorkerProcess  # noqa: E402
+from benchmarks.worker import WorkerProcess, alert_entries  # noqa: E402
 from streams.modelstore import KafkaModelStore  # noqa: E402
 from streams.security import open_redis  # noqa: E402
 from streams.settings import Settings  # noqa: E402
@@ -119,21 +118,13 @@ class Sampler:
         self.latencies: list[float] = []
         self._last_entry = ""
 
-    def read_latencies(self, chunk: int = 5_000) -> None:
+    def read_latencies(self) -> None:
         """The latency of every alert added to the ``all`` stream since the last call: its
         entry's id (the Redis clock when added) minus its causing event's Kafka timestamp."""
         key = self.settings.key("alerts", "all")
-        while True:
-            start = f"({self._last_entry}" if self._last_entry else "-"
-            entries = self.redis.xrange(key, min=start, max="+", count=chunk)
-            for entry_id, fields in entries:
-                entry_ms = int(entry_id.split(b"-")[0])
-                alert = orjson.loads(fields[b"json"])
-                self.latencies.append(float(entry_ms - alert["source_timestamp"]))
-            if entries:
-                self._last_entry = entries[-1][0].decode()
-            if len(entries) < chunk:
-                return
+        for entry_id, entry_ms, alert in alert_entries(self.redis, key, after=self._last_entry):
+            self.latencies.append(float(entry_ms - alert["source_timestamp"]))
+            self._last_entry = entry_id
 
     def memory(self) -> dict[str, float]:
         """The worker's own memory breakdown (``streams.memory.breakdown``, MiB), as it last

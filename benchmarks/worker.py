@@ -113,7 +113,7 @@ class WorkerProcess:
         """Wait until the learners have read ``target`` examples; returns when (monotonic)."""
         deadline = time.monotonic() + timeout_s
         while self.learnt() < target:
-            self._check_alive()
+            self.check_alive()
             if time.monotonic() > deadline:
                 raise WorkerFailed(
                     f"learners at {self.learnt()}/{target} examples after {timeout_s:.0f}s:\n"
@@ -143,7 +143,7 @@ class WorkerProcess:
             progress.observe(now, value)
             if value >= target:
                 return progress
-            self._check_alive()
+            self.check_alive()
             if now > deadline:
                 raise WorkerFailed(
                     f"timed out after {timeout_s:.0f}s at {value}/{target} events:\n"
@@ -156,7 +156,7 @@ class WorkerProcess:
                 )
             time.sleep(interval_s)
 
-    def _check_alive(self) -> None:
+    def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             raise WorkerFailed(
                 f"the worker exited with code {self.proc.returncode}:\n" + self.log_tail()
@@ -189,14 +189,17 @@ class WorkerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def alert_entries(client: redis.Redis, key: str, chunk: int = 5_000) -> Iterator[tuple[int, Any]]:
-    """(entry time in ms, alert) for every entry of an alert stream, oldest first."""
-    start = "-"
+def alert_entries(
+    client: redis.Redis, key: str, chunk: int = 5_000, *, after: str = ""
+) -> Iterator[tuple[str, int, Any]]:
+    """(entry id, entry time in ms, alert) for every entry of an alert stream, oldest first
+    (``after``: only the entries after that id)."""
+    start = f"({after}" if after else "-"
     while True:
         entries = client.xrange(key, min=start, max="+", count=chunk)
         for entry_id, fields in entries:
             entry_ms = int(entry_id.split(b"-")[0])
-            yield entry_ms, orjson.loads(fields[b"json"])
+            yield entry_id.decode(), entry_ms, orjson.loads(fields[b"json"])
         if len(entries) < chunk:
             return
         start = "(" + entries[-1][0].decode()
@@ -212,7 +215,7 @@ def alert_latencies(
     """
     before: list[float] = []
     after: list[float] = []
-    for entry_ms, alert in alert_entries(client, settings.key("alerts", "all")):
+    for _id, entry_ms, alert in alert_entries(client, settings.key("alerts", "all")):
         source_ms = alert["source_timestamp"]
         (after if source_ms >= split_ms else before).append(float(entry_ms - source_ms))
     return before, after
